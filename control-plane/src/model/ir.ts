@@ -1,0 +1,113 @@
+// The model in the middle: what the gateway should do, with no Envoy (proto) types.
+// Built from the store by model/build.ts; turned into Envoy resources by translate/.
+import type { ObjectRef } from '../diagnostics.js';
+
+export interface Model {
+  /** Virtual hosts served on the plain HTTP listener, sorted by host; `*` is the catch-all. */
+  readonly virtualHosts: readonly VirtualHost[];
+  /** Hosts served on the HTTPS listener (SNI), sorted by host. Their routes are the HTTP vhost's. */
+  readonly tlsHosts: readonly TlsHost[];
+  /** Upstream clusters, sorted by name. */
+  readonly clusters: readonly Cluster[];
+  /** TLS certificates delivered by SDS, sorted by name. */
+  readonly secrets: readonly TlsSecret[];
+}
+
+/** Endpoints are built apart from the rest so endpoint churn never rebuilds routes. */
+export interface EndpointModel {
+  readonly clusters: readonly ClusterEndpoints[];
+}
+
+export interface VirtualHost {
+  /** `foo.example.com`, `*.example.com` (one label) or `*`. */
+  readonly host: string;
+  /** In match order: the first route that matches wins. */
+  readonly routes: readonly Route[];
+}
+
+export interface Route {
+  /** Unique within the virtual host and stable across restarts. */
+  readonly name: string;
+  readonly match: RouteMatch;
+  readonly action: RouteAction;
+  /** The object the route comes from (diagnostics, debug). */
+  readonly source: ObjectRef;
+}
+
+export type PathMatch =
+  /** the path equals value */
+  | { readonly type: 'Exact'; readonly value: string }
+  /** Kubernetes Prefix: element-wise; value has no trailing slash ('/' matches everything) */
+  | { readonly type: 'Prefix'; readonly value: string }
+  /** plain string prefix (ImplementationSpecific, as ingress-nginx) */
+  | { readonly type: 'StringPrefix'; readonly value: string }
+  /** RE2 regex over the whole path (checked before it gets here) */
+  | { readonly type: 'Regex'; readonly value: string };
+
+export interface HeaderMatch {
+  readonly name: string;
+  readonly match: { readonly type: 'Exact' | 'Regex' | 'Prefix'; readonly value: string } | { readonly type: 'Present' };
+  readonly invert?: boolean;
+}
+
+export interface RouteMatch {
+  readonly path: PathMatch;
+  readonly headers?: readonly HeaderMatch[];
+  readonly queryParams?: readonly HeaderMatch[];
+}
+
+export interface WeightedBackend {
+  /** Cluster name (see Cluster.name). */
+  readonly cluster: string;
+  readonly weight: number;
+}
+
+export type RouteAction =
+  | { readonly kind: 'forward'; readonly backends: readonly WeightedBackend[]; readonly totalWeight?: number }
+  /** Answer directly, e.g. 503 for a backend that cannot be resolved, 403 for a route that fails closed. */
+  | { readonly kind: 'direct'; readonly status: number; readonly body?: string };
+
+export interface Cluster {
+  /** `<namespace>/<service>/<port>`: injective, since every part is a validated DNS name or a number. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly service: string;
+  readonly port: number;
+}
+
+export interface TlsHost {
+  /** `foo.example.com` or `*.example.com`. */
+  readonly host: string;
+  /** Secret name (see TlsSecret.name). */
+  readonly secret: string;
+}
+
+export interface TlsSecret {
+  /** `<namespace>/<secret>`. */
+  readonly name: string;
+  readonly certificateChain: string;
+  readonly privateKey: string;
+  readonly source: ObjectRef;
+}
+
+export interface ClusterEndpoints {
+  readonly cluster: string;
+  /** Sorted by address, then port. */
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+  /** ready → HEALTHY; serving && terminating → DRAINING. */
+  readonly health: 'HEALTHY' | 'DRAINING';
+  readonly zone?: string;
+}
+
+export function clusterName(namespace: string, service: string, port: number): string {
+  return `${namespace}/${service}/${port}`;
+}
+
+export function secretName(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

@@ -1,0 +1,110 @@
+// The store: the current set of watched objects, fed by a source (manifest folder or
+// Kubernetes informers). The model reads immutable snapshots of it.
+import type { WatchedKind, WatchedObject, Ingress, IngressClass, Service, EndpointSlice, Secret, Pod } from './k8s-types.js';
+
+export interface StoreSnapshot {
+  readonly ingresses: ReadonlyMap<string, Ingress>;
+  readonly ingressClasses: ReadonlyMap<string, IngressClass>;
+  readonly services: ReadonlyMap<string, Service>;
+  readonly endpointSlices: ReadonlyMap<string, EndpointSlice>;
+  readonly secrets: ReadonlyMap<string, Secret>;
+  readonly pods: ReadonlyMap<string, Pod>;
+}
+
+/** Key of an object within its kind: `namespace/name`, or `name` for cluster-scoped kinds. */
+export function objectKey(obj: { metadata: { namespace?: string; name: string } }): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+}
+
+const FIELD: Record<WatchedKind, keyof StoreSnapshot> = {
+  Ingress: 'ingresses',
+  IngressClass: 'ingressClasses',
+  Service: 'services',
+  EndpointSlice: 'endpointSlices',
+  Secret: 'secrets',
+  Pod: 'pods',
+};
+
+export type StoreListener = (changedKinds: ReadonlySet<WatchedKind>) => void;
+
+export class Store {
+  private readonly maps: Record<WatchedKind, Map<string, WatchedObject>> = {
+    Ingress: new Map(),
+    IngressClass: new Map(),
+    Service: new Map(),
+    EndpointSlice: new Map(),
+    Secret: new Map(),
+    Pod: new Map(),
+  };
+  private readonly listeners = new Set<StoreListener>();
+  private cached: StoreSnapshot | undefined;
+
+  onChange(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  upsert(obj: WatchedObject): void {
+    const map = this.maps[obj.kind];
+    const key = objectKey(obj);
+    const prev = map.get(key);
+    if (prev && sameObject(prev, obj)) return;
+    map.set(key, obj);
+    this.changed(new Set([obj.kind]));
+  }
+
+  remove(kind: WatchedKind, key: string): void {
+    if (this.maps[kind].delete(key)) this.changed(new Set([kind]));
+  }
+
+  /** Replaces everything of the given kinds (a relist, or a re-read of the manifest folder). */
+  replace(objects: readonly WatchedObject[], kinds: readonly WatchedKind[]): void {
+    const changed = new Set<WatchedKind>();
+    const next = new Map<WatchedKind, Map<string, WatchedObject>>();
+    for (const k of kinds) next.set(k, new Map());
+    for (const o of objects) next.get(o.kind)?.set(objectKey(o), o);
+    for (const [kind, fresh] of next) {
+      const old = this.maps[kind];
+      if (old.size !== fresh.size) changed.add(kind);
+      else {
+        for (const [key, o] of fresh) {
+          const prev = old.get(key);
+          if (!prev || !sameObject(prev, o)) {
+            changed.add(kind);
+            break;
+          }
+        }
+      }
+      if (changed.has(kind)) this.maps[kind] = fresh;
+    }
+    if (changed.size) this.changed(changed);
+  }
+
+  snapshot(): StoreSnapshot {
+    if (!this.cached) {
+      const s: Record<string, ReadonlyMap<string, WatchedObject>> = {};
+      for (const kind of Object.keys(this.maps) as WatchedKind[]) s[FIELD[kind]] = new Map(this.maps[kind]);
+      this.cached = s as unknown as StoreSnapshot;
+    }
+    return this.cached;
+  }
+
+  private changed(kinds: Set<WatchedKind>): void {
+    this.cached = undefined;
+    for (const l of this.listeners) l(kinds);
+  }
+}
+
+function sameObject(a: WatchedObject, b: WatchedObject): boolean {
+  const ra = a.metadata.resourceVersion;
+  const rb = b.metadata.resourceVersion;
+  if (ra && rb) return ra === rb;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Builds a snapshot straight from a list of objects (for translate/validate and tests). */
+export function snapshotOf(objects: readonly WatchedObject[]): StoreSnapshot {
+  const store = new Store();
+  store.replace(objects, ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Pod']);
+  return store.snapshot();
+}

@@ -1,0 +1,64 @@
+// Turns translated resources into an immutable, encoded Snapshot. Each resource is
+// encoded once per content: an unchanged resource keeps its bytes and version.
+import { createHash } from 'node:crypto';
+import { encodeMessage, type JsonObject } from '../encode.js';
+import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, TYPE_URLS, type TypeUrl } from '../type-urls.js';
+import { resourceName, type EnvoyResources } from '../../translate/resources.js';
+import type { Resource, Snapshot, TypeSnapshot } from './types.js';
+
+export function hash(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('base64url').slice(0, 16);
+}
+
+const FIELDS: Record<TypeUrl, keyof EnvoyResources> = {
+  [LISTENER]: 'listeners',
+  [ROUTE]: 'routes',
+  [CLUSTER]: 'clusters',
+  [ENDPOINT]: 'endpoints',
+  [SECRET]: 'secrets',
+};
+
+/**
+ * Encodes resources, reusing the Resource of an earlier build when the JSON is the
+ * same. Keep one encoder per pipeline: its memo is what makes a one-Ingress change cheap.
+ */
+export class SnapshotEncoder {
+  private memo = new Map<string, { json: string; resource: Resource }>();
+
+  build(resources: EnvoyResources): Snapshot {
+    const next = new Map<string, { json: string; resource: Resource }>();
+    const types = {} as Record<TypeUrl, TypeSnapshot>;
+    for (const typeUrl of TYPE_URLS) {
+      const map = new Map<string, Resource>();
+      for (const r of resources[FIELDS[typeUrl]]) {
+        const name = resourceName(r);
+        if (map.has(name)) throw new Error(`duplicate ${typeUrl} resource name ${JSON.stringify(name)}`);
+        const key = `${typeUrl}\u0000${name}`;
+        const json = JSON.stringify(r);
+        let entry = this.memo.get(key) ?? next.get(key);
+        if (!entry || entry.json !== json) {
+          const bytes = encodeMessage(typeUrl, r);
+          entry = { json, resource: { typeUrl, name, version: hash(bytes), bytes } };
+        }
+        next.set(key, entry);
+        map.set(name, entry.resource);
+      }
+      types[typeUrl] = typeSnapshot(map);
+    }
+    this.memo = next;
+    return snapshotOf(types);
+  }
+}
+
+export function typeSnapshot(resources: Map<string, Resource>): TypeSnapshot {
+  const sorted = new Map([...resources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const h = createHash('sha256');
+  for (const [name, r] of sorted) h.update(name).update('\u0000').update(r.version).update('\u0000');
+  return { version: h.digest('base64url').slice(0, 16), resources: sorted };
+}
+
+export function snapshotOf(types: Record<TypeUrl, TypeSnapshot>): Snapshot {
+  const h = createHash('sha256');
+  for (const t of TYPE_URLS) h.update(t).update(types[t].version);
+  return { version: h.digest('base64url').slice(0, 16), types };
+}
