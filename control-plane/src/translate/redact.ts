@@ -1,0 +1,26 @@
+// Private keys and passwords never leave the control plane in dumps or logs.
+import type { Json, JsonObject } from '../xds/encode.js';
+import type { EnvoyResources } from './resources.js';
+
+export const REDACTED = '[redacted]';
+const SECRET_KEYS = new Set(['private_key', 'password', 'client_secret', 'hmac_secret', 'token_secret', 'users']);
+
+export function redactJson(value: Json): Json {
+  if (Array.isArray(value)) return value.map(redactJson);
+  if (value && typeof value === 'object') {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.has(k) && v !== null ? REDACTED : redactJson(v);
+    return out;
+  }
+  return value;
+}
+
+export function redactResources(r: EnvoyResources): EnvoyResources {
+  return {
+    listeners: r.listeners,
+    routes: r.routes,
+    clusters: r.clusters,
+    endpoints: r.endpoints,
+    secrets: r.secrets.map((s) => redactJson(s) as JsonObject),
+  };
+}
