@@ -73,6 +73,8 @@ export interface Cluster {
   readonly namespace: string;
   readonly service: string;
   readonly port: number;
+  /** The Service port's name ('' when unnamed): EndpointSlice ports are matched by it. */
+  readonly portName: string;
 }
 
 export interface TlsHost {

@@ -112,18 +112,26 @@ function convertMessage(type: protobuf.Type, value: Json, where: string): Record
     if (field.map) {
       if (!isObject(v)) throw new EncodeError('map must be an object', here);
       const m: Record<string, unknown> = {};
-      for (const [mk, mv] of Object.entries(v)) {
-        m[mk] = rt instanceof protobuf.Type ? convertMessage(rt, mv, `${here}[${mk}]`) : mv;
-      }
+      for (const [mk, mv] of Object.entries(v)) m[mk] = convertField(rt, mv, `${here}[${mk}]`);
       out[key] = m;
     } else if (field.repeated) {
       if (!Array.isArray(v)) throw new EncodeError('repeated field must be an array', here);
-      out[key] = v.map((item, i) => (rt instanceof protobuf.Type ? convertMessage(rt, item, `${here}[${i}]`) : item));
+      out[key] = v.map((item, i) => convertField(rt, item, `${here}[${i}]`));
     } else {
-      out[key] = rt instanceof protobuf.Type ? convertMessage(rt, v, here) : v;
+      out[key] = convertField(rt, v, here);
     }
   }
   return out;
+}
+
+function convertField(rt: protobuf.Type | protobuf.Enum | null, v: Json, where: string): unknown {
+  if (rt instanceof protobuf.Type) return convertMessage(rt, v, where);
+  if (rt instanceof protobuf.Enum) {
+    if (typeof v === 'number' && Number.isInteger(v)) return v;
+    if (typeof v === 'string' && v in rt.values) return rt.values[v];
+    throw new EncodeError(`${JSON.stringify(v)} is not a value of enum ${rt.fullName.slice(1)}`, where);
+  }
+  return v;
 }
 
 function structValue(v: Json): Record<string, unknown> {

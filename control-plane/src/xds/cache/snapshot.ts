@@ -26,7 +26,19 @@ export class SnapshotEncoder {
   private memo = new Map<string, { json: string; resource: Resource }>();
 
   build(resources: EnvoyResources): Snapshot {
+    return this.buildGroups({ only: resources })['only']!;
+  }
+
+  /** Builds every group's snapshot in one pass: a resource shared by groups is encoded once. */
+  buildGroups(groups: Readonly<Record<string, EnvoyResources>>): Record<string, Snapshot> {
     const next = new Map<string, { json: string; resource: Resource }>();
+    const out: Record<string, Snapshot> = {};
+    for (const [group, resources] of Object.entries(groups)) out[group] = this.buildOne(resources, next);
+    this.memo = next;
+    return out;
+  }
+
+  private buildOne(resources: EnvoyResources, next: Map<string, { json: string; resource: Resource }>): Snapshot {
     const types = {} as Record<TypeUrl, TypeSnapshot>;
     for (const typeUrl of TYPE_URLS) {
       const map = new Map<string, Resource>();
@@ -35,7 +47,8 @@ export class SnapshotEncoder {
         if (map.has(name)) throw new Error(`duplicate ${typeUrl} resource name ${JSON.stringify(name)}`);
         const key = `${typeUrl}\u0000${name}`;
         const json = JSON.stringify(r);
-        let entry = this.memo.get(key) ?? next.get(key);
+        let entry = next.get(key);
+        if (!entry || entry.json !== json) entry = this.memo.get(key);
         if (!entry || entry.json !== json) {
           const bytes = encodeMessage(typeUrl, r);
           entry = { json, resource: { typeUrl, name, version: hash(bytes), bytes } };
@@ -45,7 +58,6 @@ export class SnapshotEncoder {
       }
       types[typeUrl] = typeSnapshot(map);
     }
-    this.memo = next;
     return snapshotOf(types);
   }
 }

@@ -1,0 +1,246 @@
+// Store → Model: which Ingresses are ours, their hosts, paths, backends and TLS,
+// with every problem turned into a diagnostic on the object that carries it.
+// Pure: the same store gives the same model and diagnostics, in the same order.
+import { DiagnosticSink, type ObjectRef } from '../diagnostics.js';
+import type { Ingress, IngressBackend } from '../sources/k8s-types.js';
+import type { StoreSnapshot } from '../sources/store.js';
+import { resolveBackend } from './backends.js';
+import { hasOurDefaultClass, isOurIngress } from './ingress-class.js';
+import type { Cluster, Model, Route, RouteAction, TlsHost, TlsSecret, VirtualHost } from './ir.js';
+import { isDnsLabel, isDnsSubdomain, isIngressHost } from './names.js';
+import type { ModelOptions } from './options.js';
+import { comparePathMatch, pathKey, toPathMatch } from './paths.js';
+import { resolveTlsSecret } from './tls.js';
+
+export const CATCH_ALL_HOST = '*';
+
+interface Claim {
+  readonly owner: ObjectRef;
+}
+
+interface HostRoutes {
+  routes: Route[];
+  fallback?: Route;
+}
+
+export interface ModelBuild {
+  readonly model: Model;
+  readonly diagnostics: DiagnosticSink['items'];
+  /** The Ingresses that were served (in whole or part), in priority order. */
+  readonly ingresses: readonly ObjectRef[];
+}
+
+export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild {
+  const sink = new DiagnosticSink();
+  const ourDefault = hasOurDefaultClass(store.ingressClasses, opts);
+  const ingresses = [...store.ingresses.values()]
+    .filter((ing) => isOurIngress(ing, store.ingressClasses, opts, ourDefault))
+    .filter((ing) => validMeta(ing, sink))
+    .sort(byPriority);
+
+  const hosts = new Map<string, HostRoutes>();
+  const pathClaims = new Map<string, Claim>();
+  const fallbackClaims = new Map<string, Claim>();
+  const tlsClaims = new Map<string, { secret: string; namespace: string; secretName: string; owner: ObjectRef; field: string }>();
+  const clusters = new Map<string, Cluster>();
+  const served: ObjectRef[] = [];
+
+  for (const ing of ingresses) {
+    const ns = ing.metadata.namespace!;
+    const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
+    const spec = ing.spec ?? {};
+    const rules = Array.isArray(spec.rules) ? spec.rules : [];
+    if (spec.rules !== undefined && !Array.isArray(spec.rules)) sink.error('XG_INGRESS_INVALID', ref, 'spec.rules must be a list', 'spec.rules');
+    const ingHosts: string[] = [];
+
+    const action = (backend: IngressBackend | undefined, field: string): RouteAction | undefined => {
+      const r = resolveBackend(ns, backend, store);
+      if (r.ok) {
+        clusters.set(r.cluster.name, r.cluster);
+        return { kind: 'forward', backends: [{ cluster: r.cluster.name, weight: 1 }] };
+      }
+      sink.error(r.code, ref, r.servable ? `${r.message}; requests get 503 until it does` : r.message, field);
+      return r.servable ? { kind: 'direct', status: 503, body: 'xgate: backend unavailable\n' } : undefined;
+    };
+
+    rules.forEach((rule, i) => {
+      const field = `spec.rules[${i}]`;
+      if (!rule || typeof rule !== 'object') {
+        sink.error('XG_INGRESS_INVALID', ref, 'a rule must be an object', field);
+        return;
+      }
+      let host = CATCH_ALL_HOST;
+      if (rule.host !== undefined && rule.host !== '') {
+        if (!isIngressHost(rule.host)) {
+          sink.error('XG_INGRESS_HOST_INVALID', ref, `host ${JSON.stringify(rule.host)} is not a lowercase DNS name or a "*." wildcard of one`, `${field}.host`);
+          return;
+        }
+        host = rule.host;
+      }
+      if (!ingHosts.includes(host)) ingHosts.push(host);
+      const paths = rule.http?.paths;
+      if (rule.http !== undefined && !Array.isArray(paths)) {
+        sink.error('XG_INGRESS_INVALID', ref, 'http.paths must be a list', `${field}.http.paths`);
+        return;
+      }
+      (paths ?? []).forEach((p, j) => {
+        const pf = `${field}.http.paths[${j}]`;
+        if (!p || typeof p !== 'object') {
+          sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
+          return;
+        }
+        const pm = toPathMatch(p.path, p.pathType);
+        if (!pm.ok) {
+          sink.error('XG_INGRESS_PATH_INVALID', ref, pm.message, `${pf}.path`);
+          return;
+        }
+        if (pm.warning) sink.warning('XG_INGRESS_PATH_REGEX_CHARS', ref, pm.warning, `${pf}.path`);
+        const key = `${host}\u0000${pathKey(pm.match)}`;
+        const prior = pathClaims.get(key);
+        if (prior) {
+          sink.error('XG_HOST_CONFLICT', ref, `host ${host} path ${pm.match.value} (${p.pathType ?? 'ImplementationSpecific'}) is already served by ${describe(prior.owner)}, which is older; this path is not served from here`, pf);
+          return;
+        }
+        const act = action(p.backend, `${pf}.backend`);
+        if (!act) return;
+        pathClaims.set(key, { owner: ref });
+        hostRoutes(hosts, host).routes.push({
+          name: `${ns}/${ref.name}/${pathKey(pm.match)}`,
+          match: { path: pm.match },
+          action: act,
+          source: ref,
+        });
+      });
+    });
+
+    if (spec.defaultBackend !== undefined) {
+      const act = action(spec.defaultBackend, 'spec.defaultBackend');
+      if (act) {
+        for (const host of [CATCH_ALL_HOST, ...ingHosts.filter((h) => h !== CATCH_ALL_HOST)]) {
+          const prior = fallbackClaims.get(host);
+          if (prior) {
+            if (host === CATCH_ALL_HOST) {
+              sink.error('XG_DEFAULT_BACKEND_CONFLICT', ref, `the default backend is already given by ${describe(prior.owner)}, which is older`, 'spec.defaultBackend');
+            }
+            continue;
+          }
+          fallbackClaims.set(host, { owner: ref });
+          hostRoutes(hosts, host).fallback = {
+            name: `${ns}/${ref.name}/default-backend`,
+            match: { path: { type: 'StringPrefix', value: '/' } },
+            action: act,
+            source: ref,
+          };
+        }
+      }
+    }
+
+    const tls = Array.isArray(spec.tls) ? spec.tls : [];
+    tls.forEach((t, i) => {
+      const field = `spec.tls[${i}]`;
+      if (!t || typeof t !== 'object') return;
+      if (!t.secretName) {
+        sink.warning('XG_SECRET_NOT_FOUND', ref, 'TLS entry without secretName: no default certificate is served for its hosts', `${field}.secretName`);
+        return;
+      }
+      if (!isDnsSubdomain(t.secretName)) {
+        sink.error('XG_SECRET_INVALID', ref, `secretName ${JSON.stringify(t.secretName)} is not a valid Secret name`, `${field}.secretName`);
+        return;
+      }
+      const tlsHosts = Array.isArray(t.hosts) && t.hosts.length ? t.hosts : ingHosts.filter((h) => h !== CATCH_ALL_HOST);
+      for (const h of tlsHosts) {
+        if (!isIngressHost(h)) {
+          sink.error('XG_INGRESS_HOST_INVALID', ref, `TLS host ${JSON.stringify(h)} is not a lowercase DNS name or a "*." wildcard of one`, `${field}.hosts`);
+          continue;
+        }
+        const secret = `${ns}/${t.secretName}`;
+        const prior = tlsClaims.get(h);
+        if (prior) {
+          if (prior.secret !== secret) {
+            sink.error('XG_TLS_CONFLICT', ref, `TLS for host ${h} is already served with Secret ${prior.secret} by ${describe(prior.owner)}, which is older`, `${field}.hosts`);
+          }
+          continue;
+        }
+        tlsClaims.set(h, { secret, namespace: ns, secretName: t.secretName, owner: ref, field: `${field}.secretName` });
+      }
+    });
+    served.push(ref);
+  }
+
+  const virtualHosts: VirtualHost[] = [...hosts.entries()]
+    .filter(([, hr]) => hr.routes.length > 0 || hr.fallback)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([host, hr]) => ({
+      host,
+      routes: [...hr.routes.sort((a, b) => comparePathMatch(a.match.path, b.match.path)), ...(hr.fallback ? [hr.fallback] : [])],
+    }));
+
+  const tlsHosts: TlsHost[] = [];
+  const secrets = new Map<string, TlsSecret>();
+  const failedSecrets = new Set<string>();
+  for (const [host, claim] of [...tlsClaims.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!hosts.has(host)) continue;
+    if (!secrets.has(claim.secret)) {
+      const r = resolveTlsSecret(claim.namespace, claim.secretName, store);
+      if (!r.ok) {
+        if (!failedSecrets.has(`${claim.secret}\u0000${describe(claim.owner)}`)) {
+          failedSecrets.add(`${claim.secret}\u0000${describe(claim.owner)}`);
+          sink.error(r.code, claim.owner, `${r.message}; HTTPS is not served for host ${host}`, claim.field);
+        }
+        continue;
+      }
+      secrets.set(claim.secret, r.secret);
+    }
+    tlsHosts.push({ host, secret: claim.secret });
+  }
+
+  return {
+    model: {
+      virtualHosts,
+      tlsHosts,
+      clusters: [...clusters.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      secrets: [...secrets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    },
+    diagnostics: sink.items,
+    ingresses: served,
+  };
+}
+
+function hostRoutes(hosts: Map<string, HostRoutes>, host: string): HostRoutes {
+  let hr = hosts.get(host);
+  if (!hr) {
+    hr = { routes: [] };
+    hosts.set(host, hr);
+  }
+  return hr;
+}
+
+function validMeta(ing: Ingress, sink: DiagnosticSink): boolean {
+  const ns = ing.metadata.namespace ?? '';
+  const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: String(ing.metadata.name) };
+  if (!isDnsLabel(ns)) {
+    sink.error('XG_NAME_INVALID', ref, `namespace ${JSON.stringify(ns)} is not a DNS-1123 label`, 'metadata.namespace');
+    return false;
+  }
+  if (!isDnsSubdomain(ing.metadata.name)) {
+    sink.error('XG_NAME_INVALID', ref, `name ${JSON.stringify(ing.metadata.name)} is not a DNS-1123 subdomain`, 'metadata.name');
+    return false;
+  }
+  return true;
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** Oldest first (creationTimestamp), then namespace, then name: the same after every restart. */
+export function byPriority(a: Ingress, b: Ingress): number {
+  const ta = TIMESTAMP.test(a.metadata.creationTimestamp ?? '') ? a.metadata.creationTimestamp! : '';
+  const tb = TIMESTAMP.test(b.metadata.creationTimestamp ?? '') ? b.metadata.creationTimestamp! : '';
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
+  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function describe(ref: ObjectRef): string {
+  return `Ingress ${ref.namespace}/${ref.name}`;
+}

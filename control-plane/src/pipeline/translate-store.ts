@@ -1,0 +1,29 @@
+// The pure pipeline: store snapshot → model → Envoy resources, with diagnostics.
+import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
+import { buildModel } from '../model/build.js';
+import { buildEndpoints } from '../model/endpoints.js';
+import type { EndpointModel, Model } from '../model/ir.js';
+import type { ModelOptions } from '../model/options.js';
+import { DEFAULT_MODEL_OPTIONS } from '../model/options.js';
+import type { StoreSnapshot } from '../sources/store.js';
+import type { TranslateOptions } from '../translate/options.js';
+import { DEFAULT_TRANSLATE_OPTIONS } from '../translate/options.js';
+import type { GroupResources } from '../translate/resources.js';
+import { translate } from '../translate/translate.js';
+
+export type PipelineOptions = ModelOptions & TranslateOptions;
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = { ...DEFAULT_MODEL_OPTIONS, ...DEFAULT_TRANSLATE_OPTIONS };
+
+export interface TranslateResult {
+  readonly model: Model;
+  readonly endpoints: EndpointModel;
+  readonly resources: GroupResources;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function translateStore(store: StoreSnapshot, opts: PipelineOptions = DEFAULT_PIPELINE_OPTIONS): TranslateResult {
+  const built = buildModel(store, opts);
+  const endpoints = buildEndpoints(built.model.clusters, store);
+  const resources = translate(built.model, endpoints, opts);
+  return { model: built.model, endpoints, resources, diagnostics: sortDiagnostics(built.diagnostics) };
+}

@@ -1,0 +1,16 @@
+// Cluster → CDS Cluster (endpoints by EDS over ADS).
+import type { Cluster } from '../model/ir.js';
+import type { JsonObject } from '../xds/encode.js';
+import { adsSource } from './well-known.js';
+
+export function translateCluster(c: Cluster): JsonObject {
+  return {
+    name: c.name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: adsSource() },
+    connect_timeout: '5s',
+    lb_policy: 'ROUND_ROBIN',
+    // Requests in flight to a host that leaves EDS finish; new ones go elsewhere.
+    ignore_health_on_host_removal: false,
+  };
+}

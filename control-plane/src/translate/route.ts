@@ -1,0 +1,89 @@
+// VirtualHost → RouteConfiguration entries.
+import type { HeaderMatch, PathMatch, Route, RouteAction, VirtualHost } from '../model/ir.js';
+import type { JsonObject } from '../xds/encode.js';
+
+export function translateRouteConfiguration(name: string, vhosts: readonly VirtualHost[]): JsonObject {
+  return {
+    name,
+    virtual_hosts: vhosts.map(translateVirtualHost),
+    // Host matching ignores the port, so "foo.example.com:8080" finds the foo.example.com vhost.
+    ignore_port_in_host_matching: true,
+  };
+}
+
+const vhostMemo = new WeakMap<VirtualHost, JsonObject>();
+
+export function translateVirtualHost(vh: VirtualHost): JsonObject {
+  let out = vhostMemo.get(vh);
+  if (out) return out;
+  const authority = vh.host.startsWith('*.') ? oneLabelWildcard(vh.host) : undefined;
+  out = {
+    name: vh.host,
+    domains: [vh.host],
+    routes: vh.routes.map((r) => translateRoute(r, authority)),
+  };
+  vhostMemo.set(vh, out);
+  return out;
+}
+
+/** Envoy's "*.example.com" matches any depth; Ingress's matches one label: check :authority too. */
+function oneLabelWildcard(host: string): JsonObject {
+  const suffix = host.slice(1).replace(/[.]/g, '\\.');
+  return { name: ':authority', string_match: { safe_regex: { regex: `[^.:]+${suffix}(:[0-9]+)?` } } };
+}
+
+export function translateRoute(r: Route, authority?: JsonObject): JsonObject {
+  const headers = [...(authority ? [authority] : []), ...(r.match.headers ?? []).map(headerMatcher)];
+  const match: JsonObject = { ...pathMatcher(r.match.path) };
+  if (headers.length) match['headers'] = headers;
+  if (r.match.queryParams?.length) match['query_parameters'] = r.match.queryParams.map(queryMatcher);
+  return { name: r.name, match, ...action(r.action) };
+}
+
+function pathMatcher(p: PathMatch): JsonObject {
+  switch (p.type) {
+    case 'Exact':
+      return { path: p.value };
+    case 'Prefix':
+      return p.value === '/' ? { prefix: '/' } : { path_separated_prefix: p.value };
+    case 'StringPrefix':
+      return { prefix: p.value };
+    case 'Regex':
+      return { safe_regex: { regex: p.value } };
+  }
+}
+
+function stringMatch(m: HeaderMatch['match']): JsonObject {
+  switch (m.type) {
+    case 'Exact':
+      return { string_match: { exact: m.value } };
+    case 'Prefix':
+      return { string_match: { prefix: m.value } };
+    case 'Regex':
+      return { string_match: { safe_regex: { regex: m.value } } };
+    case 'Present':
+      return { present_match: true };
+  }
+}
+
+function headerMatcher(h: HeaderMatch): JsonObject {
+  return { name: h.name, ...stringMatch(h.match), ...(h.invert ? { invert_match: true } : {}) };
+}
+
+function queryMatcher(q: HeaderMatch): JsonObject {
+  return { name: q.name, ...stringMatch(q.match) };
+}
+
+function action(a: RouteAction): JsonObject {
+  if (a.kind === 'direct') {
+    return { direct_response: { status: a.status, ...(a.body ? { body: { inline_string: a.body } } : {}) } };
+  }
+  if (a.backends.length === 1 && (a.totalWeight === undefined || a.backends[0]!.weight === a.totalWeight)) {
+    return { route: { cluster: a.backends[0]!.cluster } };
+  }
+  return {
+    route: {
+      weighted_clusters: { clusters: a.backends.map((b) => ({ name: b.cluster, weight: b.weight })) },
+    },
+  };
+}

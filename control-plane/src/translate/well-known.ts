@@ -1,0 +1,13 @@
+// Names and type URLs of the Envoy extensions the translators use.
+import type { JsonObject } from '../xds/encode.js';
+
+const T = 'type.googleapis.com/';
+export const HCM_TYPE = `${T}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
+export const ROUTER_TYPE = `${T}envoy.extensions.filters.http.router.v3.Router`;
+export const TLS_INSPECTOR_TYPE = `${T}envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector`;
+export const DOWNSTREAM_TLS_TYPE = `${T}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`;
+
+/** Every dynamic resource comes over the ADS stream. */
+export function adsSource(): JsonObject {
+  return { ads: {}, resource_api_version: 'V3' };
+}
