@@ -1,0 +1,115 @@
+// `xgate serve`: the composition root. Source → store → controller → cache → xDS
+// server, with the admin API beside it.
+import type { Diagnostic } from './diagnostics.js';
+import { startAdmin } from './admin/server.js';
+import { Metrics } from './admin/metrics.js';
+import type { AdminState } from './admin/state.js';
+import { createLogger, type Logger } from './log.js';
+import type { ServeOptions } from './options.js';
+import { Controller } from './pipeline/controller.js';
+import { FileSource } from './sources/file-source.js';
+import { Store } from './sources/store.js';
+import { MemoryCache } from './xds/cache/memory-cache.js';
+import type { Snapshot } from './xds/cache/types.js';
+import { ProxyRegistry } from './xds/proxies.js';
+import { startXdsServer } from './xds/server/server.js';
+
+export interface RunningControlPlane {
+  readonly xdsPort: number;
+  readonly adminPort: number;
+  readonly controller: Controller;
+  readonly store: Store;
+  readonly proxies: ProxyRegistry;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Starts everything and returns once the first snapshot is published. */
+export async function startControlPlane(opts: ServeOptions, logger: Logger = createLogger({ level: opts.logLevel })): Promise<RunningControlPlane> {
+  const store = new Store();
+  const cache = new MemoryCache();
+  const metrics = new Metrics({ groupOf: (n) => cache.groupOf(n) });
+  const proxies = new ProxyRegistry();
+  let sourceDiagnostics: readonly Diagnostic[] = [];
+  let controller: Controller | undefined;
+
+  const source = new FileSource({
+    dir: opts.manifests,
+    store,
+    onDiagnostics: (d) => {
+      sourceDiagnostics = d;
+      controller?.refreshDiagnostics();
+    },
+    onError: (err) => logger.error({ err }, 'reading manifests failed'),
+  });
+  await source.start();
+
+  controller = new Controller({
+    store,
+    cache,
+    pipeline: opts.pipeline,
+    logger,
+    debounceMs: opts.debounceMs,
+    maxDelayMs: opts.maxDelayMs,
+    sourceDiagnostics: () => sourceDiagnostics,
+    hooks: {
+      translated: (scope, s) => metrics.observeTranslation(scope, s),
+      published: (group, snap) => {
+        metrics.snapshotPublished(group, snap.version, snap);
+        const r = controller?.resources()?.[group];
+        if (r) metrics.setResources(group, r);
+        logger.info({ group, version: snap.version }, 'snapshot published');
+      },
+      diagnostics: (all) => metrics.setDiagnostics(all),
+    },
+  });
+  controller.start();
+
+  const xds = await startXdsServer({
+    host: opts.xds.host,
+    port: opts.xds.port,
+    cache,
+    observers: [proxies, metrics.xdsObserver()],
+    logger,
+  });
+
+  const state: AdminState = {
+    isReady: () => controller!.isReady(),
+    resources: () => controller!.resources(),
+    snapshots: () => {
+      const out: Record<string, Snapshot> = {};
+      for (const g of cache.groups()) out[g] = cache.current(g)!;
+      return out;
+    },
+    diagnostics: () => controller!.diagnostics(),
+  };
+  const admin = await startAdmin({ host: opts.admin.host, port: opts.admin.port, state, metrics, proxies, logger });
+  logger.info({ xds: `${opts.xds.host}:${xds.port}`, admin: `${admin.host}:${admin.port}`, manifests: opts.manifests }, 'xgate serving');
+
+  return {
+    xdsPort: xds.port,
+    adminPort: admin.port,
+    controller,
+    store,
+    proxies,
+    logger,
+    async close() {
+      source.close();
+      controller!.stop();
+      await admin.close();
+      await xds.close();
+    },
+  };
+}
+
+/** Runs until SIGINT or SIGTERM. */
+export async function serve(opts: ServeOptions): Promise<void> {
+  const cp = await startControlPlane(opts);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  cp.logger.info({}, 'shutting down');
+  await cp.close();
+}
