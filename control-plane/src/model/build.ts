@@ -179,7 +179,6 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
   const secrets = new Map<string, TlsSecret>();
   const failedSecrets = new Set<string>();
   for (const [host, claim] of [...tlsClaims.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!hosts.has(host)) continue;
     if (!secrets.has(claim.secret)) {
       const r = resolveTlsSecret(claim.namespace, claim.secretName, store);
       if (!r.ok) {
@@ -189,8 +188,10 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
         }
         continue;
       }
+      if (!hosts.has(host)) continue;
       secrets.set(claim.secret, r.secret);
     }
+    if (!hosts.has(host)) continue;
     tlsHosts.push({ host, secret: claim.secret });
   }
 
