@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import protobuf from 'protobufjs';
 import { encodeMessage, lookupType, parseDuration } from '../../control-plane/src/xds/encode.js';
 import { CLUSTER, ROUTE } from '../../control-plane/src/xds/type-urls.js';
 
@@ -18,8 +17,8 @@ describe('proto3 JSON → protobuf', () => {
         },
       },
     });
-    const decoded = lookupType(CLUSTER).decode(bytes) as unknown as Record<string, unknown>;
-    const obj = lookupType(CLUSTER).toObject(decoded as protobuf.Message, { enums: String, longs: Number }) as Record<string, any>;
+    const decoded = lookupType(CLUSTER).decode(bytes);
+    const obj = lookupType(CLUSTER).toObject(decoded, { enums: String, longs: Number }) as Record<string, any>;
     expect(obj['connect_timeout']).toEqual({ seconds: 1, nanos: 500_000_000 });
     expect(obj['type']).toBe('EDS');
     expect(obj['per_connection_buffer_limit_bytes']).toEqual({ value: 1024 });
