@@ -1,0 +1,210 @@
+// Incremental (delta) ADS, per stream. Per type: the subscription, and `known`, the
+// version of every resource the client holds (counting the response in flight, which
+// a NACK undoes). A response carries only what differs from `known`, plus
+// removed_resources for deletions and for subscribed names that do not exist. One
+// response per type is in flight at most. Make before break: removals of CDS, EDS
+// and SDS resources wait until the stream's listeners and routes are ACKed.
+import type { Resource, Snapshot, TypeSnapshot } from '../cache/types.js';
+import { SHORT_NAMES, type TypeUrl } from '../type-urls.js';
+import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from './messages.js';
+import { isReferenced, isReferring, PUSH_ORDER, REFERRING } from './push-order.js';
+import type { ProtocolStream, StreamContext } from './stream-context.js';
+import { DeltaSubscription, WILDCARD } from './subscription.js';
+import { deltaResourceOf } from './wire.js';
+
+/** In `rejected`, the version that stands for "the removal was rejected". */
+const REMOVAL = '';
+
+interface InFlight {
+  readonly nonce: string;
+  readonly version: string;
+  /** Per changed name, what `known` said before this response (undefined: absent). */
+  readonly undo: Map<string, string | undefined>;
+  /** Per changed name, the version sent, or REMOVAL. */
+  readonly sent: ReadonlyMap<string, string>;
+}
+
+interface Plan {
+  readonly updates: Resource[];
+  readonly removals: string[];
+  /** Some removal waits for listeners and routes to be ACKed. */
+  readonly held: boolean;
+}
+
+class DeltaType {
+  readonly sub = new DeltaSubscription();
+  readonly known = new Map<string, string>();
+  /** Subscribed names already reported as not existing. */
+  readonly toldAbsent = new Set<string>();
+  /** name → version (or REMOVAL) the client NACKed: never sent again as is. */
+  readonly rejected = new Map<string, string>();
+  inFlight: InFlight | undefined;
+  nacked = false;
+  /** A fresh wildcard subscription is answered even when there is nothing to send. */
+  answerEmpty = false;
+  /** Nothing to send for this TypeSnapshot, as of the last request and send. */
+  settledOn: TypeSnapshot | undefined;
+
+  forget(name: string): void {
+    this.known.delete(name);
+    this.toldAbsent.delete(name);
+    this.rejected.delete(name);
+    this.inFlight?.undo.delete(name);
+  }
+}
+
+export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
+  private readonly types = new Map<TypeUrl, DeltaType>();
+
+  constructor(private readonly ctx: StreamContext<DeltaDiscoveryResponse>) {}
+
+  onRequest(typeUrl: TypeUrl, req: DeltaDiscoveryRequest): void {
+    let st = this.types.get(typeUrl);
+    const first = st === undefined;
+    st ??= new DeltaType();
+    this.types.set(typeUrl, st);
+    st.settledOn = undefined;
+    // Subscription changes count even when the nonce is stale.
+    const subscribe = req.resource_names_subscribe ?? [];
+    const unsubscribe = req.resource_names_unsubscribe ?? [];
+    if (first) {
+      st.sub.init(subscribe);
+      for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) {
+        if (st.sub.wants(name)) st.known.set(name, version);
+      }
+      st.answerEmpty = st.sub.wildcard && st.known.size === 0;
+    } else {
+      // A new subscription, or one dropped (even one covered by wildcard), is answered afresh.
+      for (const name of st.sub.subscribe(subscribe)) st.forget(name);
+      const wasWildcard = st.sub.wildcard;
+      st.sub.unsubscribe(unsubscribe);
+      for (const name of unsubscribe) if (name !== WILDCARD) st.forget(name);
+      if (wasWildcard && !st.sub.wildcard) {
+        for (const name of [...st.known.keys()]) if (!st.sub.names.has(name)) st.forget(name);
+      }
+    }
+    if (st.sub.names.size > this.ctx.maxNamesPerType) {
+      this.ctx.refuse(`${SHORT_NAMES[typeUrl]}: more than ${this.ctx.maxNamesPerType} resource names`);
+      return;
+    }
+    const nonce = req.response_nonce ?? '';
+    if (st.inFlight && nonce === st.inFlight.nonce) this.settle(typeUrl, st, req);
+    else if (nonce !== '') {
+      this.ctx.logger.debug({ stream: this.ctx.id, type: SHORT_NAMES[typeUrl], nonce }, 'stale nonce, only subscriptions applied');
+    }
+  }
+
+  flush(): void {
+    const snap = this.ctx.snapshot();
+    if (!snap) return;
+    const plans = new Map<TypeUrl, Plan>();
+    let referringUnsettled = false;
+    for (const t of REFERRING) {
+      const st = this.types.get(t);
+      if (!st) continue;
+      const ts = snap.types[t];
+      const plan = st.settledOn === ts ? NOTHING : this.plan(st, ts, false);
+      plans.set(t, plan);
+      if (st.inFlight || st.nacked || !isEmpty(plan)) referringUnsettled = true;
+    }
+    let holdReferring = false;
+    for (const t of PUSH_ORDER) {
+      const st = this.types.get(t);
+      if (!st) continue;
+      const ts = snap.types[t];
+      if (st.settledOn === ts) continue;
+      const plan = plans.get(t) ?? this.plan(st, ts, referringUnsettled && isReferenced(t));
+      if (isEmpty(plan) && !st.answerEmpty) {
+        if (!plan.held) st.settledOn = ts;
+        continue;
+      }
+      if (st.inFlight) {
+        if (isReferenced(t)) holdReferring = true;
+        continue;
+      }
+      if (isReferring(t) && holdReferring) continue;
+      this.send(t, st, ts, plan);
+    }
+  }
+
+  private plan(st: DeltaType, ts: TypeSnapshot, holdRemovals: boolean): Plan {
+    const updates: Resource[] = [];
+    const removals: string[] = [];
+    let held = false;
+    const consider = (name: string): void => {
+      const r = ts.resources.get(name);
+      if (r) {
+        if (st.known.get(name) !== r.version && st.rejected.get(name) !== r.version) updates.push(r);
+      } else if (st.known.has(name)) {
+        if (st.rejected.get(name) === REMOVAL) return;
+        if (holdRemovals) held = true;
+        else removals.push(name);
+      } else if (st.sub.names.has(name) && !st.toldAbsent.has(name) && st.rejected.get(name) !== REMOVAL) {
+        removals.push(name);
+      }
+    };
+    if (st.sub.wildcard) for (const name of ts.resources.keys()) consider(name);
+    for (const name of st.sub.names) if (!(st.sub.wildcard && ts.resources.has(name))) consider(name);
+    for (const name of st.known.keys()) if (!ts.resources.has(name) && !st.sub.names.has(name)) consider(name);
+    return { updates, removals, held };
+  }
+
+  private send(t: TypeUrl, st: DeltaType, ts: TypeSnapshot, plan: Plan): void {
+    const nonce = this.ctx.nextNonce();
+    this.ctx.send({
+      system_version_info: ts.version,
+      resources: plan.updates.map(deltaResourceOf),
+      type_url: t,
+      removed_resources: plan.removals,
+      nonce,
+    });
+    const undo = new Map<string, string | undefined>();
+    const sent = new Map<string, string>();
+    for (const r of plan.updates) {
+      undo.set(r.name, st.known.get(r.name));
+      sent.set(r.name, r.version);
+      st.known.set(r.name, r.version);
+      st.rejected.delete(r.name);
+      st.toldAbsent.delete(r.name);
+    }
+    for (const name of plan.removals) {
+      undo.set(name, st.known.get(name));
+      sent.set(name, REMOVAL);
+      st.known.delete(name);
+      if (st.sub.names.has(name)) st.toldAbsent.add(name);
+    }
+    st.inFlight = { nonce, version: ts.version, undo, sent };
+    st.answerEmpty = false;
+    st.settledOn = undefined;
+    this.ctx.observers.sent(this.ctx.id, t, ts.version, plan.updates.map((r) => r.name), nonce);
+  }
+
+  private settle(t: TypeUrl, st: DeltaType, req: DeltaDiscoveryRequest): void {
+    const done = st.inFlight!;
+    st.inFlight = undefined;
+    if (req.error_detail) {
+      // The client keeps what it had: undo, and remember what it refused.
+      for (const [name, before] of done.undo) {
+        if (before === undefined) st.known.delete(name);
+        else st.known.set(name, before);
+        st.rejected.set(name, done.sent.get(name) ?? REMOVAL);
+      }
+      st.nacked = true;
+      const message = req.error_detail.message ?? '';
+      this.ctx.logger.warn(
+        { stream: this.ctx.id, node: this.ctx.node.id, type: SHORT_NAMES[t], version: done.version, message },
+        'proxy rejected a response (NACK)',
+      );
+      this.ctx.observers.nacked(this.ctx.id, t, done.version, message);
+    } else {
+      st.nacked = false;
+      this.ctx.observers.acked(this.ctx.id, t, done.version, [...st.known.keys()]);
+    }
+  }
+}
+
+const NOTHING: Plan = { updates: [], removals: [], held: false };
+
+function isEmpty(plan: Plan): boolean {
+  return plan.updates.length === 0 && plan.removals.length === 0;
+}
