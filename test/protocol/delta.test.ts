@@ -1,0 +1,168 @@
+// Incremental ADS against a real gRPC client: subscribe, unsubscribe, removals,
+// names that do not exist, stale nonces, NACK, and reconnect with initial versions.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLUSTER, ENDPOINT, LISTENER } from '../../control-plane/src/xds/type-urls.js';
+import { deltaAck, deltaNack, deltaNames, ENVOY_NODE } from '../helpers/ads-client.js';
+import { cluster, endpoints, listener, startHarness, until, type Harness } from './harness.js';
+
+const T = { timeout: 10_000 };
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+describe('delta: wildcard', () => {
+  it('sends nothing before the first snapshot, then every resource with its version', T, async () => {
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: CLUSTER });
+    await s.nothingWithin(300);
+    const snap = h.publish({ clusters: [cluster('c1'), cluster('c2')] });
+    const res = await s.next();
+    expect(res.type_url).toBe(CLUSTER);
+    expect(res.system_version_info).toBe(snap.types[CLUSTER].version);
+    expect(res.resources.map((r) => [r.name, r.version])).toEqual(
+      [...snap.types[CLUSTER].resources.values()].map((r) => [r.name, r.version]),
+    );
+    expect(res.resources[0]!.resource.value).toEqual(Buffer.from(snap.types[CLUSTER].resources.get('c1')!.bytes));
+    s.send(deltaAck(res));
+    await until(() => h.recorder.of('acked').length === 1);
+    expect(h.recorder.of('acked')[0]).toMatchObject({ typeUrl: CLUSTER, version: res.system_version_info, names: ['c1', 'c2'] });
+    expect(h.registry.list()[0]!.kind).toBe('delta');
+  });
+
+  it('answers a fresh wildcard subscription even when the type is empty', T, async () => {
+    h.publish({ clusters: [cluster('c1')] });
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: LISTENER, resource_names_subscribe: ['*'] });
+    const res = await s.next();
+    expect(res.type_url).toBe(LISTENER);
+    expect(res.resources).toEqual([]);
+    expect(res.removed_resources).toEqual([]);
+  });
+
+  it('sends only what changed, and removals for deleted resources', T, async () => {
+    h.publish({ clusters: [cluster('c1'), cluster('c2'), cluster('c3')] });
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: CLUSTER });
+    s.send(deltaAck(await s.next()));
+    h.publish({ clusters: [cluster('c1'), cluster('c2', '5s')] });
+    const res = await s.next();
+    expect(deltaNames(res)).toEqual(['c2']);
+    expect(res.removed_resources).toEqual(['c3']);
+    s.send(deltaAck(res));
+    await s.nothingWithin(200);
+  });
+});
+
+describe('delta: explicit subscriptions', () => {
+  it('subscribes, unsubscribes and reports names that do not exist', T, async () => {
+    h.publish({ endpoints: [endpoints('c1'), endpoints('c2')] });
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: ENDPOINT, resource_names_subscribe: ['c1', 'c9'] });
+    const r1 = await s.next();
+    expect(deltaNames(r1)).toEqual(['c1']);
+    expect(r1.removed_resources).toEqual(['c9']);
+    s.send(deltaAck(r1));
+
+    s.send({ type_url: ENDPOINT, resource_names_subscribe: ['c2'] });
+    const r2 = await s.next();
+    expect(deltaNames(r2)).toEqual(['c2']);
+    expect(r2.removed_resources).toEqual([]);
+    s.send(deltaAck(r2));
+
+    s.send({ type_url: ENDPOINT, resource_names_unsubscribe: ['c1'] });
+    await s.nothingWithin(200);
+    // c1 changes: no longer of interest. c9 still does not exist: not reported again.
+    h.publish({ endpoints: [endpoints('c1', 1111), endpoints('c2')] });
+    await s.nothingWithin(300);
+
+    h.publish({ endpoints: [endpoints('c1', 1111), endpoints('c2'), endpoints('c9')] });
+    const r3 = await s.next();
+    expect(deltaNames(r3)).toEqual(['c9']);
+    s.send(deltaAck(r3));
+    await until(() => h.recorder.of('acked').length === 3);
+    expect([...h.recorder.of('acked')[2]!.names].sort()).toEqual(['c2', 'c9']);
+  });
+
+  it('resends a resource subscribed again after an unsubscribe', T, async () => {
+    h.publish({ endpoints: [endpoints('c1')] });
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: ENDPOINT, resource_names_subscribe: ['c1'] });
+    s.send(deltaAck(await s.next()));
+    s.send({ type_url: ENDPOINT, resource_names_unsubscribe: ['c1'] });
+    s.send({ type_url: ENDPOINT, resource_names_subscribe: ['c1'] });
+    expect(deltaNames(await s.next())).toEqual(['c1']);
+  });
+
+  it('honours subscriptions on a request with a stale nonce, without taking it as an ACK', T, async () => {
+    h.publish({ endpoints: [endpoints('c1'), endpoints('c2')] });
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: ENDPOINT, resource_names_subscribe: ['c1'] });
+    const r1 = await s.next();
+    s.send(deltaAck(r1));
+    h.publish({ endpoints: [endpoints('c1', 2222), endpoints('c2')] });
+    const r2 = await s.next();
+    expect(deltaNames(r2)).toEqual(['c1']);
+
+    // Stale nonce (r1's), with a new subscription and an error: the error is no NACK.
+    s.send({ ...deltaNack(r1, 'stale'), resource_names_subscribe: ['c2'] });
+    await s.nothingWithin(300); // r2 still awaits its ACK
+    expect(h.recorder.of('nacked')).toEqual([]);
+    s.send(deltaAck(r2));
+    const r3 = await s.next();
+    expect(deltaNames(r3)).toEqual(['c2']);
+  });
+});
+
+describe('delta: NACK', () => {
+  it('records it, keeps the client at its last version and pushes only a newer one', T, async () => {
+    h.publish({ clusters: [cluster('c1')] });
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: CLUSTER });
+    s.send(deltaAck(await s.next()));
+    h.publish({ clusters: [cluster('c1', '2s')] });
+    const bad = await s.next();
+    s.send(deltaNack(bad, 'bad timeout'));
+    await until(() => h.recorder.of('nacked').length === 1);
+    expect(h.registry.list()[0]!.types.cds!.nack).toMatchObject({ message: 'bad timeout', version: bad.system_version_info });
+    await s.nothingWithin(300);
+    h.publish({ clusters: [cluster('c1', '2s')], listeners: [listener('l1', 'r1')] });
+    await s.nothingWithin(300);
+    h.publish({ clusters: [cluster('c1', '3s')] });
+    const next = await s.next();
+    expect(deltaNames(next)).toEqual(['c1']);
+    expect(next.resources[0]!.version).not.toBe(bad.resources[0]!.version);
+  });
+});
+
+describe('delta: reconnect', () => {
+  it('sends nothing for what the client already has, and removals for what is gone', T, async () => {
+    h.publish({ clusters: [cluster('c1'), cluster('c2')] });
+    const c1 = h.client();
+    const s1 = c1.delta();
+    s1.send({ node: ENVOY_NODE, type_url: CLUSTER });
+    const held = await s1.next();
+    s1.send(deltaAck(held));
+    const versions = Object.fromEntries(held.resources.map((r) => [r.name, r.version]));
+    s1.cancel();
+    await until(() => h.server.streams() === 0);
+
+    // Up to date: nothing at all.
+    const s2 = h.client().delta();
+    s2.send({ node: ENVOY_NODE, type_url: CLUSTER, initial_resource_versions: versions });
+    await s2.nothingWithin(300);
+    s2.cancel();
+
+    // c2 deleted, c3 added, c1 unchanged meanwhile.
+    h.publish({ clusters: [cluster('c1'), cluster('c3')] });
+    const s3 = h.client().delta();
+    s3.send({ node: ENVOY_NODE, type_url: CLUSTER, initial_resource_versions: versions });
+    const res = await s3.next();
+    expect(deltaNames(res)).toEqual(['c3']);
+    expect(res.removed_resources).toEqual(['c2']);
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { SnapshotEncoder } from '../../control-plane/src/xds/cache/snapshot.js';
+import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET } from '../../control-plane/src/xds/type-urls.js';
+import { anyListOf, anyOf, deltaResourceOf, namesOf, versionOf } from '../../control-plane/src/xds/server/wire.js';
+import { cluster, endpoints, listener, route, secret } from './harness.js';
+
+describe('wire forms', () => {
+  const snap = new SnapshotEncoder().build({
+    clusters: [cluster('b'), cluster('a')],
+    endpoints: [endpoints('a')],
+    listeners: [listener('l1', 'r1')],
+    routes: [route('r1', ['a', 'b'])],
+    secrets: [secret('s1')],
+  });
+
+  it('encodes every fixture resource', () => {
+    for (const t of [CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET]) expect(snap.types[t].resources.size).toBeGreaterThan(0);
+  });
+
+  it('computes the type version for a full type, by the same formula as the snapshot', () => {
+    const cds = snap.types[CLUSTER];
+    expect(versionOf(cds.resources)).toBe(cds.version);
+    expect(versionOf(new Map([...cds.resources].reverse()))).toBe(cds.version);
+  });
+
+  it('wraps the resource bytes themselves and shares wire objects', () => {
+    const r = snap.types[CLUSTER].resources.get('a')!;
+    expect(anyOf(r).value).toBe(r.bytes);
+    expect(anyOf(r)).toBe(anyOf(r));
+    expect(deltaResourceOf(r).resource).toBe(anyOf(r));
+    const all = snap.types[CLUSTER].resources;
+    expect(anyListOf(all)).toBe(anyListOf(all));
+    expect(namesOf(all)).toEqual(['a', 'b']);
+  });
+});
