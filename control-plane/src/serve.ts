@@ -1,6 +1,6 @@
 // `xgate serve`: the composition root. Source → store → controller → cache → xDS
 // server, with the admin API beside it.
-import type { Diagnostic } from './diagnostics.js';
+import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { startAdmin } from './admin/server.js';
 import { Metrics } from './admin/metrics.js';
 import type { AdminState } from './admin/state.js';
@@ -11,6 +11,7 @@ import { FileSource } from './sources/file-source.js';
 import { Store } from './sources/store.js';
 import { MemoryCache } from './xds/cache/memory-cache.js';
 import type { Snapshot } from './xds/cache/types.js';
+import { NackReporter } from './xds/nack-reporter.js';
 import { ProxyRegistry } from './xds/proxies.js';
 import { startXdsServer } from './xds/server/server.js';
 
@@ -20,6 +21,7 @@ export interface RunningControlPlane {
   readonly controller: Controller;
   readonly store: Store;
   readonly proxies: ProxyRegistry;
+  readonly cache: MemoryCache;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -29,9 +31,11 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
   const store = new Store();
   const cache = new MemoryCache();
   const metrics = new Metrics({ groupOf: (n) => cache.groupOf(n) });
-  const proxies = new ProxyRegistry();
+  const proxies = new ProxyRegistry({ groupOf: (n) => cache.groupOf(n) });
   let sourceDiagnostics: readonly Diagnostic[] = [];
   let controller: Controller | undefined;
+  const nacks = new NackReporter(logger, () => metrics.setDiagnostics(allDiagnostics()));
+  const allDiagnostics = (): readonly Diagnostic[] => sortDiagnostics([...(controller?.diagnostics() ?? []), ...nacks.diagnostics()]);
 
   const source = new FileSource({
     dir: opts.manifests,
@@ -60,7 +64,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
         if (r) metrics.setResources(group, r);
         logger.info({ group, version: snap.version }, 'snapshot published');
       },
-      diagnostics: (all) => metrics.setDiagnostics(all),
+      diagnostics: () => metrics.setDiagnostics(allDiagnostics()),
     },
   });
   controller.start();
@@ -69,7 +73,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     host: opts.xds.host,
     port: opts.xds.port,
     cache,
-    observers: [proxies, metrics.xdsObserver()],
+    observers: [proxies, metrics.xdsObserver(), nacks],
     logger,
   });
 
@@ -81,7 +85,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
       for (const g of cache.groups()) out[g] = cache.current(g)!;
       return out;
     },
-    diagnostics: () => controller!.diagnostics(),
+    diagnostics: allDiagnostics,
   };
   const admin = await startAdmin({ host: opts.admin.host, port: opts.admin.port, state, metrics, proxies, logger });
   logger.info({ xds: `${opts.xds.host}:${xds.port}`, admin: `${admin.host}:${admin.port}`, manifests: opts.manifests }, 'xgate serving');
@@ -92,6 +96,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     controller,
     store,
     proxies,
+    cache,
     logger,
     async close() {
       source.close();

@@ -7,7 +7,7 @@ export const SECRET = 'type.googleapis.com/envoy.extensions.transport_sockets.tl
 
 export type TypeUrl = typeof LISTENER | typeof ROUTE | typeof CLUSTER | typeof ENDPOINT | typeof SECRET;
 
-/** Every served type, in make-before-break push order: CDS, EDS, LDS, RDS, SDS is pushed with CDS. */
+/** Every served type, in make-before-break push order: CDS, EDS, SDS, then LDS, RDS. */
 export const TYPE_URLS: readonly TypeUrl[] = [CLUSTER, ENDPOINT, SECRET, LISTENER, ROUTE];
 
 export const SHORT_NAMES: Record<TypeUrl, 'lds' | 'rds' | 'cds' | 'eds' | 'sds'> = {
