@@ -12,7 +12,7 @@ import { translateSecret } from './secret.js';
 
 export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions): GroupResources {
   const clusters = model.clusters.map(translateCluster);
-  const cla = translateEndpointModel(endpoints);
+  const cla = translateGroupEndpoints(endpoints);
   const httpRoutes = translateRouteConfiguration(HTTP_ROUTE_CONFIG, model.virtualHosts);
   const byHost = new Map<string, VirtualHost>(model.virtualHosts.map((v) => [v.host, v]));
   const tlsHosts = model.tlsHosts.filter((t) => byHost.has(t.host));
@@ -22,19 +22,51 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
     listeners: [httpListener(opts), ...(tlsHosts.length ? [httpsListener(tlsHosts, opts)] : [])],
     routes: [httpRoutes, ...httpsRoutes],
     clusters,
-    endpoints: cla,
+    endpoints: cla[ENVOY_GROUP]!,
     secrets: model.secrets.map(translateSecret),
   };
   const grpc: EnvoyResources = {
     listeners: model.virtualHosts.filter((v) => !v.host.includes('*')).map((v) => apiListener(v.host)),
     routes: [httpRoutes],
     clusters,
-    endpoints: cla,
+    endpoints: cla[GRPC_GROUP]!,
     secrets: [],
   };
   return { [ENVOY_GROUP]: envoy, [GRPC_GROUP]: grpc };
 }
 
+/** The Envoy-shaped ClusterLoadAssignments (group "envoy"). */
 export function translateEndpointModel(endpoints: EndpointModel): JsonObject[] {
   return endpoints.clusters.map(translateEndpoints);
+}
+
+/**
+ * The ClusterLoadAssignments of every group. An endpoints-only rebuild must use this
+ * too: the "grpc" group's differ from Envoy's (see proxylessEndpoints).
+ */
+export function translateGroupEndpoints(endpoints: EndpointModel): Record<string, JsonObject[]> {
+  const cla = translateEndpointModel(endpoints);
+  return { [ENVOY_GROUP]: cla, [GRPC_GROUP]: cla.map(proxylessEndpoints) };
+}
+
+/** Endpoints a gRPC client routes to (it drops the others, e.g. DRAINING). */
+const GRPC_USABLE_HEALTH = new Set(['HEALTHY', 'UNKNOWN']);
+
+/**
+ * gRPC's xDS clients (gRFC A27; grpc-js-xds validates it) NACK a ClusterLoadAssignment
+ * whose LocalityLbEndpoints has no `locality`, and ignore one without a
+ * `load_balancing_weight`: give every locality both. The weight is its number of
+ * usable endpoints, so a gRPC client's weighted_target over localities, then
+ * round_robin within one, spreads calls per endpoint as Envoy's round robin does.
+ */
+export function proxylessEndpoints(cla: JsonObject): JsonObject {
+  const localities = cla['endpoints'] as JsonObject[];
+  return {
+    ...cla,
+    endpoints: localities.map((l): JsonObject => {
+      const lb = l['lb_endpoints'] as JsonObject[];
+      const usable = lb.filter((e) => GRPC_USABLE_HEALTH.has(String(e['health_status'] ?? 'UNKNOWN'))).length;
+      return { locality: l['locality'] ?? {}, lb_endpoints: lb, load_balancing_weight: Math.max(1, usable) };
+    }),
+  };
 }
