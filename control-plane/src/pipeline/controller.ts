@@ -7,7 +7,7 @@ import { buildEndpoints } from '../model/endpoints.js';
 import type { WatchedKind } from '../sources/k8s-types.js';
 import type { Store } from '../sources/store.js';
 import type { GroupResources } from '../translate/resources.js';
-import { translateEndpointModel } from '../translate/translate.js';
+import { translateGroupEndpoints } from '../translate/translate.js';
 import type { MemoryCache } from '../xds/cache/memory-cache.js';
 import { SnapshotEncoder } from '../xds/cache/snapshot.js';
 import type { Snapshot } from '../xds/cache/types.js';
@@ -117,9 +117,9 @@ export class Controller {
       let result: TranslateResult;
       if (scope === 'endpoints' && this.last) {
         const endpoints = buildEndpoints(this.last.model.clusters, store);
-        const cla = translateEndpointModel(endpoints);
+        const cla = translateGroupEndpoints(endpoints);
         const resources: Record<string, GroupResources[string]> = {};
-        for (const [group, r] of Object.entries(this.last.resources)) resources[group] = { ...r, endpoints: cla };
+        for (const [group, r] of Object.entries(this.last.resources)) resources[group] = { ...r, endpoints: cla[group] ?? r.endpoints };
         result = { ...this.last, endpoints, resources };
       } else {
         result = translateStore(store, this.opts.pipeline);

@@ -22,8 +22,20 @@ const FIELDS: Record<TypeUrl, keyof EnvoyResources> = {
  * Encodes resources, reusing the Resource of an earlier build when the JSON is the
  * same. Keep one encoder per pipeline: its memo is what makes a one-Ingress change cheap.
  */
+interface Entry {
+  readonly json: string;
+  readonly resource: Resource;
+}
+
+/** A name may carry different content in different groups (e.g. endpoints for gRPC clients). */
+type Memo = Map<string, Entry[]>;
+
+function find(memo: Memo, key: string, json: string): Entry | undefined {
+  return memo.get(key)?.find((e) => e.json === json);
+}
+
 export class SnapshotEncoder {
-  private memo = new Map<string, { json: string; resource: Resource }>();
+  private memo: Memo = new Map();
 
   build(resources: EnvoyResources): Snapshot {
     return this.buildGroups({ only: resources })['only']!;
@@ -31,14 +43,14 @@ export class SnapshotEncoder {
 
   /** Builds every group's snapshot in one pass: a resource shared by groups is encoded once. */
   buildGroups(groups: Readonly<Record<string, EnvoyResources>>): Record<string, Snapshot> {
-    const next = new Map<string, { json: string; resource: Resource }>();
+    const next: Memo = new Map();
     const out: Record<string, Snapshot> = {};
     for (const [group, resources] of Object.entries(groups)) out[group] = this.buildOne(resources, next);
     this.memo = next;
     return out;
   }
 
-  private buildOne(resources: EnvoyResources, next: Map<string, { json: string; resource: Resource }>): Snapshot {
+  private buildOne(resources: EnvoyResources, next: Memo): Snapshot {
     const types = {} as Record<TypeUrl, TypeSnapshot>;
     for (const typeUrl of TYPE_URLS) {
       const map = new Map<string, Resource>();
@@ -47,13 +59,17 @@ export class SnapshotEncoder {
         if (map.has(name)) throw new Error(`duplicate ${typeUrl} resource name ${JSON.stringify(name)}`);
         const key = `${typeUrl}\u0000${name}`;
         const json = JSON.stringify(r);
-        let entry = next.get(key);
-        if (!entry || entry.json !== json) entry = this.memo.get(key);
-        if (!entry || entry.json !== json) {
-          const bytes = encodeMessage(typeUrl, r);
-          entry = { json, resource: { typeUrl, name, version: hash(bytes), bytes } };
+        let entry = find(next, key, json);
+        if (!entry) {
+          entry = find(this.memo, key, json);
+          if (!entry) {
+            const bytes = encodeMessage(typeUrl, r);
+            entry = { json, resource: { typeUrl, name, version: hash(bytes), bytes } };
+          }
+          const list = next.get(key);
+          if (list) list.push(entry);
+          else next.set(key, [entry]);
         }
-        next.set(key, entry);
         map.set(name, entry.resource);
       }
       types[typeUrl] = typeSnapshot(map);
