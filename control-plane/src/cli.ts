@@ -12,6 +12,10 @@ const USAGE = `usage:
               [--http-port 8080] [--https-port 8443] [--bind-address 0.0.0.0]
               [--ingress-class xgate] [--controller-name xgate.io/ingress-controller] [--watch-ingress-without-class]
               [--log-level info] [--debounce-ms 20] [--max-delay-ms 500]
+  xgate serve --kube [--kubeconfig PATH] [--namespaces a,b] [--publish-service NS/NAME | --publish-address IP|HOST[,…]]
+              [--election-namespace NS] [--election-id xgate-leader] [--pod-name NAME]
+              [--lease-duration-ms 15000] [--renew-deadline-ms 10000] [--retry-period-ms 2000]
+              (and the serve options above, except --manifests)
   xgate translate -f FILE|DIR [-o yaml|json] [--group envoy|grpc]
   xgate validate -f FILE|DIR
 `;

@@ -2,8 +2,14 @@
 // code reads flags or the environment.
 import { parseArgs } from 'node:util';
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from './pipeline/translate-store.js';
-import { isPort } from './model/names.js';
+import { isDnsLabel, isPort } from './model/names.js';
 import { isIP } from 'node:net';
+import os from 'node:os';
+import type { KubeconfigSource } from './sources/kube/config.js';
+import type { LoadBalancerIngress } from './status/ingress-status.js';
+import { DEFAULT_ELECTION_TIMING } from './status/leader.js';
+import type { PublishSpec } from './status/publish-address.js';
+import type { ElectionOptions } from './status/runtime.js';
 
 export class UsageError extends Error {}
 
@@ -12,7 +18,20 @@ export interface HostPort {
   readonly port: number;
 }
 
+/** `serve --kube`: the Kubernetes source, leader election, Ingress status and Events. */
+export interface KubeOptions {
+  readonly kubeconfig: KubeconfigSource;
+  /** Watch only these namespaces (empty: all). */
+  readonly namespaces: readonly string[];
+  /** Where Ingress status addresses come from; none: status is not written. */
+  readonly publish?: PublishSpec;
+  readonly election: ElectionOptions;
+  /** This replica's name: Lease holder identity and Event source host. */
+  readonly identity: string;
+}
+
 export interface ServeOptions {
+  /** The manifest folder (empty with --kube). */
   readonly manifests: string;
   readonly xds: HostPort;
   readonly admin: HostPort;
@@ -20,6 +39,8 @@ export interface ServeOptions {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly debounceMs: number;
   readonly maxDelayMs: number;
+  /** Set by --kube: read the cluster instead of a manifest folder. */
+  readonly kube?: KubeOptions;
 }
 
 export interface TranslateCommandOptions {
@@ -78,11 +99,82 @@ function int(v: unknown, dflt: number, flag: string, min: number, max: number): 
   return n;
 }
 
-export function parseServe(args: string[]): ServeOptions {
+const KUBE_FLAGS = {
+  kube: { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  namespaces: { type: 'string' },
+  'publish-service': { type: 'string' },
+  'publish-address': { type: 'string' },
+  'election-namespace': { type: 'string' },
+  'election-id': { type: 'string' },
+  'pod-name': { type: 'string' },
+  'lease-duration-ms': { type: 'string' },
+  'renew-deadline-ms': { type: 'string' },
+  'retry-period-ms': { type: 'string' },
+} as const;
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+/** The environment serve reads (only here): POD_NAME, POD_NAMESPACE, and whether it runs in a pod. */
+export interface ServeEnv {
+  readonly POD_NAME?: string;
+  readonly POD_NAMESPACE?: string;
+  readonly KUBERNETES_SERVICE_HOST?: string;
+  readonly KUBECONFIG?: string;
+}
+
+function kubeOptions(v: Record<string, string | boolean | undefined>, env: ServeEnv): KubeOptions {
+  const str = (k: string) => v[k] as string | undefined;
+  let kubeconfig: KubeconfigSource;
+  if (str('kubeconfig')) kubeconfig = { kind: 'file', path: str('kubeconfig')! };
+  else if (env.KUBERNETES_SERVICE_HOST && !env.KUBECONFIG) kubeconfig = { kind: 'in-cluster' };
+  else kubeconfig = { kind: 'default' };
+
+  const namespaces = [...new Set((str('namespaces') ?? '').split(',').map((n) => n.trim()).filter(Boolean))].sort();
+  for (const ns of namespaces) if (!isDnsLabel(ns)) throw new UsageError(`--namespaces: ${ns} is not a namespace name`);
+
+  let publish: PublishSpec | undefined;
+  if (str('publish-service') && str('publish-address')) throw new UsageError('--publish-service and --publish-address are mutually exclusive');
+  if (str('publish-service')) {
+    const m = /^([^/]+)\/([^/]+)$/.exec(str('publish-service')!);
+    if (!m || !isDnsLabel(m[1]) || !isDnsLabel(m[2])) throw new UsageError('--publish-service must be NAMESPACE/NAME');
+    publish = { kind: 'service', namespace: m[1]!, name: m[2]! };
+  } else if (str('publish-address')) {
+    const addresses = str('publish-address')!
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean)
+      .map((a): LoadBalancerIngress => {
+        if (isIP(a)) return { ip: a };
+        if (HOSTNAME.test(a)) return { hostname: a };
+        throw new UsageError(`--publish-address: ${a} is neither an IP address nor a DNS name`);
+      });
+    if (!addresses.length) throw new UsageError('--publish-address needs an IP address or a DNS name');
+    publish = { kind: 'addresses', addresses };
+  }
+
+  const identity = str('pod-name') ?? env.POD_NAME ?? os.hostname();
+  if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,251}[A-Za-z0-9])?$/.test(identity)) throw new UsageError(`--pod-name ${JSON.stringify(identity)} is not a valid identity (letters, digits, - _ .)`);
+  const namespace = str('election-namespace') ?? env.POD_NAMESPACE ?? 'default';
+  if (!isDnsLabel(namespace)) throw new UsageError(`--election-namespace ${namespace} is not a namespace name`);
+  const id = str('election-id') ?? 'xgate-leader';
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(id)) throw new UsageError(`--election-id ${id} is not a valid Lease name`);
+  const leaseDurationMs = int(v['lease-duration-ms'], DEFAULT_ELECTION_TIMING.leaseDurationMs, '--lease-duration-ms', 1000, 3_600_000);
+  const renewDeadlineMs = int(v['renew-deadline-ms'], DEFAULT_ELECTION_TIMING.renewDeadlineMs, '--renew-deadline-ms', 100, 3_600_000);
+  const retryPeriodMs = int(v['retry-period-ms'], DEFAULT_ELECTION_TIMING.retryPeriodMs, '--retry-period-ms', 50, 3_600_000);
+  // client-go's rules: the leader gives up before its Lease can be taken, and retries (with 1.2 jitter) within the deadline.
+  if (renewDeadlineMs >= leaseDurationMs) throw new UsageError('--renew-deadline-ms must be less than --lease-duration-ms');
+  if (retryPeriodMs * 1.2 >= renewDeadlineMs) throw new UsageError('--retry-period-ms × 1.2 must be less than --renew-deadline-ms');
+
+  return { kubeconfig, namespaces, publish, identity, election: { namespace, id, leaseDurationMs, renewDeadlineMs, retryPeriodMs } };
+}
+
+export function parseServe(args: string[], env: ServeEnv = process.env): ServeOptions {
   const { values: v } = parseArgs({
     args,
     strict: true,
     options: {
+      ...KUBE_FLAGS,
       manifests: { type: 'string' },
       'xds-address': { type: 'string' },
       'admin-address': { type: 'string' },
@@ -92,17 +184,23 @@ export function parseServe(args: string[]): ServeOptions {
       ...PIPELINE_FLAGS,
     },
   });
-  if (!v.manifests) throw new UsageError('serve needs --manifests DIR (the Kubernetes source comes with --kube in a later release)');
+  if (v.kube && v.manifests) throw new UsageError('--manifests and --kube are mutually exclusive');
+  if (!v.kube) {
+    const stray = Object.keys(KUBE_FLAGS).find((k) => v[k as keyof typeof v] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --kube`);
+  }
+  if (!v.manifests && !v.kube) throw new UsageError('serve needs --manifests DIR or --kube');
   const level = (v['log-level'] ?? 'info') as ServeOptions['logLevel'];
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError('--log-level must be debug, info, warn or error');
   return {
-    manifests: v.manifests,
+    manifests: v.manifests ?? '',
     xds: hostPort(v['xds-address'], { host: '127.0.0.1', port: 18000 }, '--xds-address'),
     admin: hostPort(v['admin-address'], { host: '127.0.0.1', port: 18080 }, '--admin-address'),
     pipeline: pipelineOptions(v),
     logLevel: level,
     debounceMs: int(v['debounce-ms'], 20, '--debounce-ms', 0, 10_000),
     maxDelayMs: int(v['max-delay-ms'], 500, '--max-delay-ms', 1, 60_000),
+    ...(v.kube ? { kube: kubeOptions(v, env) } : {}),
   };
 }
 

@@ -5,10 +5,14 @@ import { startAdmin } from './admin/server.js';
 import { Metrics } from './admin/metrics.js';
 import type { AdminState } from './admin/state.js';
 import { createLogger, type Logger } from './log.js';
-import type { ServeOptions } from './options.js';
+import type { KubeOptions, ServeOptions } from './options.js';
+import type { ModelOptions } from './model/options.js';
 import { Controller } from './pipeline/controller.js';
 import { FileSource } from './sources/file-source.js';
+import { loadKubeConfig, serverOf } from './sources/kube/config.js';
+import { KubeSource } from './sources/kube/kube-source.js';
 import { Store } from './sources/store.js';
+import { StatusRuntime } from './status/runtime.js';
 import { MemoryCache } from './xds/cache/memory-cache.js';
 import type { Snapshot } from './xds/cache/types.js';
 import { NackReporter } from './xds/nack-reporter.js';
@@ -23,7 +27,36 @@ export interface RunningControlPlane {
   readonly proxies: ProxyRegistry;
   readonly cache: MemoryCache;
   readonly logger: Logger;
+  /** With --kube: the informers, and leader election with status and Events. */
+  readonly kube?: KubeRuntime;
   close(): Promise<void>;
+}
+
+export interface KubeRuntime {
+  readonly source: KubeSource;
+  readonly status: StatusRuntime;
+}
+
+/** Starts the informers (the store fills; nothing is built until they have synced). */
+function startKube(opts: KubeOptions, store: Store, model: ModelOptions, logger: Logger): KubeRuntime {
+  const kubeConfig = loadKubeConfig(opts.kubeconfig);
+  logger.info({ server: serverOf(kubeConfig), namespaces: opts.namespaces.length ? opts.namespaces : 'all', identity: opts.identity }, 'reading Kubernetes');
+  const source = new KubeSource({ kubeConfig, sink: store, namespaces: opts.namespaces, logger });
+  const status = new StatusRuntime({ kubeConfig, store, model, logger, identity: opts.identity, election: opts.election, publish: opts.publish });
+  source.start();
+  return { source, status };
+}
+
+/** Waits for every initial list; logs what it waits for now and then. */
+async function kubeSynced(kube: KubeRuntime, logger: Logger): Promise<void> {
+  const t0 = Date.now();
+  const waiting = setInterval(() => logger.info({ pending: kube.source.pending() }, 'waiting for the initial lists; xDS answers nothing until they are in'), 5000);
+  try {
+    await kube.source.synced();
+  } finally {
+    clearInterval(waiting);
+  }
+  logger.info({ ms: Date.now() - t0 }, 'informers synced');
 }
 
 /** Starts everything and returns once the first snapshot is published. */
@@ -34,7 +67,11 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
   const proxies = new ProxyRegistry({ groupOf: (n) => cache.groupOf(n) });
   let sourceDiagnostics: readonly Diagnostic[] = [];
   let controller: Controller | undefined;
-  const nacks = new NackReporter(logger, () => metrics.setDiagnostics(allDiagnostics()));
+  let kube: KubeRuntime | undefined;
+  const nacks = new NackReporter(logger, () => {
+    metrics.setDiagnostics(allDiagnostics());
+    kube?.status.diagnostics(allDiagnostics());
+  });
   const allDiagnostics = (): readonly Diagnostic[] => sortDiagnostics([...(controller?.diagnostics() ?? []), ...nacks.diagnostics()]);
 
   const source = new FileSource({
@@ -46,7 +83,8 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     },
     onError: (err) => logger.error({ err }, 'reading manifests failed'),
   });
-  await source.start();
+  if (opts.kube) kube = startKube(opts.kube, store, opts.pipeline, logger);
+  else await source.start();
 
   controller = new Controller({
     store,
@@ -64,10 +102,15 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
         if (r) metrics.setResources(group, r);
         logger.info({ group, version: snap.version }, 'snapshot published');
       },
-      diagnostics: () => metrics.setDiagnostics(allDiagnostics()),
+      diagnostics: () => {
+        metrics.setDiagnostics(allDiagnostics());
+        kube?.status.diagnostics(allDiagnostics());
+      },
     },
   });
-  controller.start();
+  // With --kube the first build waits for the informers (below); the xDS server answers
+  // nothing before the first snapshot.
+  if (!kube) controller.start();
 
   const xds = await startXdsServer({
     host: opts.xds.host,
@@ -88,7 +131,12 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     diagnostics: allDiagnostics,
   };
   const admin = await startAdmin({ host: opts.admin.host, port: opts.admin.port, state, metrics, proxies, logger });
-  logger.info({ xds: `${opts.xds.host}:${xds.port}`, admin: `${admin.host}:${admin.port}`, manifests: opts.manifests }, 'xgate serving');
+  if (kube) {
+    await kubeSynced(kube, logger);
+    controller.start();
+    kube.status.start();
+  }
+  logger.info({ xds: `${opts.xds.host}:${xds.port}`, admin: `${admin.host}:${admin.port}`, ...(kube ? { kube: true } : { manifests: opts.manifests }) }, 'xgate serving');
 
   return {
     xdsPort: xds.port,
@@ -98,7 +146,11 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     proxies,
     cache,
     logger,
+    kube,
     async close() {
+      // A leader releases its Lease first, so another replica takes over at once.
+      await kube?.status.stop();
+      await kube?.source.stop();
       source.close();
       controller!.stop();
       await admin.close();
