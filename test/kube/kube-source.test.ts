@@ -171,4 +171,21 @@ describe('kube source', () => {
     // IngressClass is cluster-scoped: one informer.
     expect(src.reflectors.filter((r) => r.name.startsWith('IngressClass')).length).toBe(1);
   });
+
+  it('holds no connection after stop, even when stopped while a list or a watch request is in flight', async () => {
+    const api = await seeded();
+    api.setLatency(300, { verbs: ['list'] });
+    const a = kubeSource(api, new Store());
+    a.start();
+    await new Promise((r) => setTimeout(r, 50));
+    await a.stop();
+    api.clearLatency();
+    api.setLatency(300, { verbs: ['watch'] });
+    const b = kubeSource(api, new Store());
+    b.start();
+    await b.synced();
+    await b.stop();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(api.openWatches()).toBe(0);
+  });
 });

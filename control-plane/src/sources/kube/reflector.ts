@@ -3,6 +3,10 @@
 // or an HTTP 410) and re-watches when a stream ends cleanly; on any other failure it
 // only reports an error, so this restarts it with exponential backoff. `synced`
 // resolves once the first list has been applied to the sink.
+//
+// ListWatch checks for stop() only before it lists: a list or a watch request in flight
+// when stop() is called would still open a watch afterwards. The list wrapper and
+// ClosableWatch below close those gaps, so a stopped Reflector holds no connection.
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { WatchedKind, WatchedObject } from '../k8s-types.js';
 import { objectKey } from '../store.js';
@@ -11,6 +15,25 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { joinSelectors, type KindSpec, type KubeApis } from './kinds.js';
 import type { KubeLogger } from './logger.js';
 import { normalizeObject } from './normalize.js';
+
+/** A Watch that aborts every request it opens once closed. */
+class ClosableWatch extends Watch {
+  private closed = false;
+
+  override async watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
+    const controller = await super.watch(path, queryParams, callback, done);
+    if (this.closed) controller.abort();
+    return controller;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  reopen(): void {
+    this.closed = false;
+  }
+}
 
 export interface ReflectorSink {
   upsert(obj: WatchedObject): void;
@@ -45,6 +68,7 @@ export class Reflector {
   readonly name: string;
   readonly stats: ReflectorStats = { lists: 0, errors: 0, events: 0 };
   private readonly informer: ListWatch<KubernetesObject>;
+  private readonly watch: ClosableWatch;
   private readonly backoff: Backoff;
   private restartTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
@@ -62,12 +86,14 @@ export class Reflector {
     this.backoff = new Backoff(opts.backoff);
     const list = async () => {
       const result = await spec.list(opts.apis, { namespace: ns, fieldSelector });
+      if (this.stopped) throw new Error('stopped'); // do not let ListWatch go on to watch
       this.stats.lists++;
       // ListWatch applies the items right after this promise settles, in the same turn.
       setImmediate(() => this.markSynced());
       return result;
     };
-    this.informer = new ListWatch(spec.path(ns), new Watch(opts.kubeConfig), list, false, undefined, fieldSelector);
+    this.watch = new ClosableWatch(opts.kubeConfig);
+    this.informer = new ListWatch(spec.path(ns), this.watch, list, false, undefined, fieldSelector);
     const upsert = (raw: KubernetesObject) => {
       this.stats.events++;
       opts.sink.upsert(normalizeObject(raw, spec.kind, spec.apiVersion));
@@ -88,11 +114,13 @@ export class Reflector {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.watch.reopen();
     this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.watch.close();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     await this.informer.stop();
