@@ -1,0 +1,36 @@
+"""Validates Kubernetes objects against the schemas kubernetes-validate bundles.
+
+Reads {"versions": ["1.29.0", ...], "objects": [...]} as JSON on stdin, writes a JSON
+list with one result per object and version: {"index", "version", "result":
+"valid" | "invalid" | "no-schema", "path", "message"}. Strict mode: unknown fields
+are errors. Run with PYTHONPATH=.tools/python (scripts/install-kubernetes-validate.mjs).
+"""
+import json
+import sys
+
+import kubernetes_validate
+from kubernetes_validate import SchemaNotFoundError, ValidationError
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    results = []
+    for index, obj in enumerate(request["objects"]):
+        for version in request["versions"]:
+            entry = {"index": index, "version": version}
+            try:
+                kubernetes_validate.validate(obj, version, strict=True)
+                entry["result"] = "valid"
+            except ValidationError as e:
+                entry["result"] = "invalid"
+                entry["path"] = ".".join(str(p) for p in e.path)
+                entry["message"] = e.message
+            except SchemaNotFoundError as e:
+                entry["result"] = "no-schema"
+                entry["message"] = e.message
+            results.append(entry)
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
