@@ -131,6 +131,8 @@ describe('Events from diagnostics', () => {
     expect(first.events().length).toBe(1);
     expect(first.events()[0]!['count']).toBe(1);
     expect(second.recorder.stats.adopted).toBe(1);
+    // Adoption reads the count from an empty merge patch: only create and patch are used.
+    expect(new Set(first.api.requests({ resource: 'events' }).map((r) => r.verb))).toEqual(new Set(['create', 'patch']));
     // A new occurrence under the new leader counts on the same Event.
     second.info.current = { ...second.info.current!, contentVersion: 'v2' };
     second.recorder.update([missing()]);

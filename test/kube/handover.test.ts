@@ -122,7 +122,7 @@ describe('leader handover between two processes', () => {
     api.apply(ingress('cart', 'cart.example.com', [{ service: 'web' }]));
     await eventually(() => status(api, 'cart'), 10_000, 'status of cart');
     await new Promise((r) => setTimeout(r, 1000));
-    const patches = api.requests({ verb: 'patch', resource: 'ingresses', subresource: 'status' });
+    const patches = api.requests({ verb: 'update', resource: 'ingresses', subresource: 'status' });
     expect(patches.filter((p) => p.name === 'shop').length).toBe(1);
     expect(patches.filter((p) => p.name === 'cart').length).toBe(1);
     expect(follower.logs.some((l) => l['msg'] === 'Ingress status written')).toBe(false);

@@ -1,7 +1,7 @@
 // Ingress status through the real client against the stand-in API server: the leader
 // writes status.loadBalancer.ingress of served Ingresses (from a fixed address or the
-// gateway Service), only when it differs, clears it from Ingresses that stop being
-// ours, and writes nothing while not leading.
+// gateway Service) by updating the status subresource, only when it differs, clears it
+// from Ingresses that stop being ours, and writes nothing while not leading.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_OPTIONS } from '../../control-plane/src/model/options.js';
 import { KubeSource } from '../../control-plane/src/sources/kube/kube-source.js';
@@ -44,7 +44,7 @@ function seed(api: TestApiServer): void {
 }
 
 describe('Ingress status', () => {
-  it('writes the published address on served Ingresses only, once, with a merge patch on the status subresource', async () => {
+  it('writes the published address on served Ingresses only, once, as an update of the status subresource', async () => {
     const api = await testApiServer();
     seed(api);
     const { writer } = await setup(api, () => [{ ip: '203.0.113.10' }]);
@@ -52,20 +52,26 @@ describe('Ingress status', () => {
     await eventually(() => statusOf(api, 'shop'));
     expect(statusOf(api, 'shop')).toEqual([{ ip: '203.0.113.10' }]);
     expect(statusOf(api, 'theirs')).toBeUndefined();
-    const patches = api.requests({ verb: 'patch', resource: 'ingresses' });
-    expect(patches.map((p) => [p.name, p.subresource, p.contentType])).toEqual([['shop', 'status', 'application/merge-patch+json']]);
+    const writes = api.requests({ resource: 'ingresses', method: 'PUT' });
+    expect(writes.map((p) => [p.name, p.subresource, p.status])).toEqual([['shop', 'status', 200]]);
+    // Based on the informer's version of the object, spec and metadata unchanged.
+    const sent = writes[0]!.body as { metadata: { resourceVersion: string; creationTimestamp: string }; spec: unknown };
+    expect(sent.metadata.resourceVersion).toBeTruthy();
+    expect(sent.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.000)?Z$/);
+    expect(sent.spec).toEqual(api.get('networking.k8s.io/v1', 'Ingress', 'default', 'shop')!['spec']);
+    expect(api.requests({ verb: 'patch' })).toEqual([]);
     // Unrelated changes and re-kicks write nothing more.
     api.apply(service('web2'));
     api.apply({ ...ingress('shop', 'shop.example.com', [{ service: 'web' }]), status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } }, metadata: { name: 'shop', namespace: 'default', labels: { a: 'b' } } });
     writer.kick();
     await sleep(300);
     await writer.idle();
-    expect(api.requests({ verb: 'patch', resource: 'ingresses' }).length).toBe(1);
+    expect(api.requests({ verb: 'update', resource: 'ingresses' }).length).toBe(1);
     // The spec of an Ingress changing does not touch its status either; a new Ingress gets one write.
     api.apply(ingress('cart', 'cart.example.com', [{ service: 'web' }]));
     await eventually(() => statusOf(api, 'cart'));
     await sleep(200);
-    expect(api.requests({ verb: 'patch', resource: 'ingresses' }).length).toBe(2);
+    expect(api.requests({ verb: 'update', resource: 'ingresses' }).length).toBe(2);
   });
 
   it('clears the status of an Ingress that stops being ours', async () => {
@@ -103,6 +109,19 @@ describe('Ingress status', () => {
     expect(api.requests({ verb: 'watch', resource: 'services', namespace: 'xgate-system' })[0]!.query['fieldSelector']).toBe('metadata.name=gateway');
   });
 
+  it('writes again from the newer version when the Ingress changed while its status was being written (409)', async () => {
+    const api = await testApiServer();
+    seed(api);
+    api.setLatency(300, { verbs: ['update'], resource: 'ingresses' });
+    const { writer } = await setup(api, () => [{ ip: '203.0.113.10' }]);
+    writer.kick();
+    await eventually(() => api.requests({ verb: 'update', resource: 'ingresses' }).length === 1, 2000, 'status write in flight');
+    api.apply(ingress('shop', 'shop.example.com', [{ service: 'web' }], { labels: { changed: 'meanwhile' } }));
+    await eventually(() => statusOf(api, 'shop'), 10_000, 'status written');
+    expect(api.requests({ verb: 'update', resource: 'ingresses' }).map((r) => r.status)).toEqual([409, 200]);
+    expect(api.get('networking.k8s.io/v1', 'Ingress', 'default', 'shop')!['metadata']['labels']).toEqual({ changed: 'meanwhile' });
+  });
+
   it('writes nothing while not leading, and catches up when it becomes the leader', async () => {
     const api = await testApiServer();
     seed(api);
@@ -110,7 +129,7 @@ describe('Ingress status', () => {
     const { writer } = await setup(api, () => [{ ip: '203.0.113.10' }], leader);
     writer.kick();
     await sleep(300);
-    expect(api.requests({ verb: 'patch' }).length).toBe(0);
+    expect(api.requests({ verb: 'update' }).length).toBe(0);
     leader.current = true;
     writer.kick();
     await eventually(() => statusOf(api, 'shop'));

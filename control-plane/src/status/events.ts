@@ -42,9 +42,12 @@ export interface EventPatch {
 export interface EventApi {
   /** Rejects with an HTTP 409 error when an Event of that name exists. */
   create(namespace: string, event: EventBody): Promise<void>;
-  get(namespace: string, name: string): Promise<{ count: number } | undefined>;
-  /** False when the Event does not exist (any more: Events expire). */
-  patch(namespace: string, name: string, patch: EventPatch): Promise<boolean>;
+  /**
+   * Merge-patches an Event and returns its count after the patch; undefined when it does
+   * not exist (any more: Events expire). An empty patch reads the count (only `create`
+   * and `patch` are needed on events, no `get`).
+   */
+  patch(namespace: string, name: string, patch: EventPatch | Record<string, never>): Promise<{ count: number } | undefined>;
 }
 
 export interface ObjectInfo {
@@ -294,7 +297,7 @@ export class EventRecorder {
       if (httpStatus(err) !== 409) throw err;
     }
     // It exists (written before a restart or by a previous leader): adopt it.
-    const existing = await this.opts.api.get(p.namespace, p.name);
+    const existing = await this.opts.api.patch(p.namespace, p.name, {});
     const base = existing?.count ?? 0;
     if (p.occurrences === 0) {
       this.remember(p.name, base);

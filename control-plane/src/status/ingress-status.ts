@@ -1,9 +1,10 @@
 // The leader writes status.loadBalancer.ingress of every Ingress xgate serves, and
 // clears it from Ingresses that stop being ours (those it wrote, or that carry exactly
-// our address). It writes only what differs from what the informer shows, never the
-// same change twice before the informer catches up, a few at a time, and retries
-// failures with backoff.
-import type { WatchedKind } from '../sources/k8s-types.js';
+// our address). It writes only what differs from what the informer shows, as an update
+// of the status subresource based on the informer's resourceVersion (a stale one gets
+// 409 and is retried once the informer has caught up), never the same change twice for
+// one resourceVersion, a few at a time, and retries failures with backoff.
+import type { Ingress, WatchedKind } from '../sources/k8s-types.js';
 import { describeError, httpStatus } from '../sources/kube/api-errors.js';
 import { Backoff } from '../sources/kube/backoff.js';
 import type { KubeLogger } from '../sources/kube/logger.js';
@@ -16,8 +17,11 @@ export interface LoadBalancerIngress {
 }
 
 export interface IngressStatusApi {
-  /** Sets status.loadBalancer.ingress (an empty list removes it). */
-  patchStatus(namespace: string, name: string, ingress: readonly LoadBalancerIngress[]): Promise<void>;
+  /**
+   * Replaces status.loadBalancer.ingress of this version of the Ingress (an empty list
+   * removes it). Rejects with an HTTP 409 error when the version is stale.
+   */
+  updateStatus(ingress: Ingress, addresses: readonly LoadBalancerIngress[]): Promise<void>;
 }
 
 export interface IngressStatusWriterOptions {
@@ -51,8 +55,7 @@ export function canonicalAddresses(list: readonly LoadBalancerIngress[] | undefi
 
 interface Job {
   readonly key: string;
-  readonly namespace: string;
-  readonly name: string;
+  readonly ingress: Ingress;
   readonly want: LoadBalancerIngress[];
   readonly wantKey: string;
   readonly fromRv: string | undefined;
@@ -145,7 +148,7 @@ export class IngressStatusWriter {
       }
       const r = this.recent.get(key);
       if (r && r.rv === ing.metadata.resourceVersion && r.want === wantKey) continue; // written; the watch has not caught up yet
-      jobs.push({ key, namespace: ing.metadata.namespace ?? '', name: ing.metadata.name, want, wantKey, fromRv: ing.metadata.resourceVersion });
+      jobs.push({ key, ingress: ing, want, wantKey, fromRv: ing.metadata.resourceVersion });
     }
     return jobs;
   }
@@ -158,16 +161,18 @@ export class IngressStatusWriter {
       for (let job = next(); job; job = next()) {
         if (this.stopped || !this.opts.isLeader()) return;
         try {
-          await withTimeout(this.opts.api.patchStatus(job.namespace, job.name, job.want), this.opts.requestTimeoutMs ?? 10_000, 'writing Ingress status');
+          await withTimeout(this.opts.api.updateStatus(job.ingress, job.want), this.opts.requestTimeoutMs ?? 10_000, 'writing Ingress status');
           this.writes++;
           this.recent.set(job.key, { rv: job.fromRv, want: job.wantKey });
           if (job.want.length) this.owned.add(job.key);
           else this.owned.delete(job.key);
           this.opts.logger.info({ ingress: job.key, loadBalancer: job.want }, job.want.length ? 'Ingress status written' : 'Ingress status cleared');
         } catch (err) {
-          if (httpStatus(err) === 404) continue; // deleted meanwhile
+          const status = httpStatus(err);
+          if (status === 404) continue; // deleted meanwhile
           failed++;
-          this.opts.logger.warn({ ingress: job.key, err: describeError(err) }, 'writing Ingress status failed');
+          if (status === 409) this.opts.logger.debug({ ingress: job.key }, 'Ingress changed meanwhile; its status is written again from the newer version');
+          else this.opts.logger.warn({ ingress: job.key, err: describeError(err) }, 'writing Ingress status failed');
         }
       }
     };

@@ -1,6 +1,8 @@
-// client-node behind the small interfaces the status parts use: the Lease, Events and
-// the Ingress status subresource. Patches are JSON merge patches.
-import { CoordinationV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+// client-node behind the small interfaces the status parts use: the Lease (get,
+// create, update), Events (create, patch) and the Ingress status subresource (update).
+// Patches are JSON merge patches.
+import { CoordinationV1Api, CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Ingress } from '@kubernetes/client-node';
+import type { Ingress } from '../sources/k8s-types.js';
 import { httpStatus } from '../sources/kube/api-errors.js';
 import type { EventApi, EventBody, EventPatch } from './events.js';
 import type { IngressStatusApi, LoadBalancerIngress } from './ingress-status.js';
@@ -72,34 +74,37 @@ export function eventApi(kc: KubeConfig): EventApi {
         },
       });
     },
-    async get(namespace: string, name: string) {
+    async patch(namespace: string, name: string, patch: EventPatch | Record<string, never>) {
       try {
-        const e = await api.readNamespacedEvent({ name, namespace });
+        const e = await api.patchNamespacedEvent({ name, namespace, body: patch }, MERGE_PATCH);
         return { count: e.count ?? 1 };
       } catch (err) {
         if (httpStatus(err) === 404) return undefined;
         throw err;
       }
     },
-    async patch(namespace: string, name: string, patch: EventPatch) {
-      try {
-        await api.patchNamespacedEvent({ name, namespace, body: patch }, MERGE_PATCH);
-        return true;
-      } catch (err) {
-        if (httpStatus(err) === 404) return false;
-        throw err;
-      }
-    },
   };
+}
+
+/** The informer's plain Ingress as the typed client serialises it (metav1.Time fields as Dates). */
+function clientIngress(ing: Ingress, addresses: readonly LoadBalancerIngress[]): V1Ingress {
+  const m = ing.metadata as Ingress['metadata'] & { deletionTimestamp?: string };
+  const date = (s: string | undefined) => (s ? new Date(s) : undefined);
+  const { ingress: _old, ...lb } = ing.status?.loadBalancer ?? {};
+  return {
+    ...ing,
+    metadata: { ...m, creationTimestamp: date(m.creationTimestamp), deletionTimestamp: date(m.deletionTimestamp) },
+    status: { ...ing.status, loadBalancer: { ...lb, ...(addresses.length ? { ingress: addresses.map((a) => ({ ...a })) } : {}) } },
+  } as V1Ingress;
 }
 
 export function ingressStatusApi(kc: KubeConfig): IngressStatusApi {
   const api = kc.makeApiClient(NetworkingV1Api);
   return {
-    async patchStatus(namespace: string, name: string, ingress: readonly LoadBalancerIngress[]) {
-      // An empty list is written as null: the merge patch then removes the field.
-      const body = { status: { loadBalancer: { ingress: ingress.length ? ingress : null } } };
-      await api.patchNamespacedIngressStatus({ name, namespace, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
+    async updateStatus(ing: Ingress, addresses: readonly LoadBalancerIngress[]) {
+      // The whole object as the informer has it, resourceVersion included: the server
+      // takes only the status from it, and refuses (409) if the Ingress changed since.
+      await api.replaceNamespacedIngressStatus({ name: ing.metadata.name, namespace: ing.metadata.namespace ?? '', body: clientIngress(ing, addresses), fieldManager: FIELD_MANAGER });
     },
   };
 }
