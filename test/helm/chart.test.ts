@@ -93,11 +93,11 @@ const ruleLines = (rules: Rule[]): string[] =>
 
 const NAMESPACED_READ = [
   'core/events: create,patch',
-  'core/secrets: get,list,watch',
-  'core/services: get,list,watch',
-  'discovery.k8s.io/endpointslices: get,list,watch',
+  'core/secrets: list,watch',
+  'core/services: list,watch',
+  'discovery.k8s.io/endpointslices: list,watch',
   'networking.k8s.io/ingresses/status: update',
-  'networking.k8s.io/ingresses: get,list,watch',
+  'networking.k8s.io/ingresses: list,watch',
 ];
 
 // ---- the value sets -----------------------------------------------------------------
@@ -226,7 +226,7 @@ describe('RBAC: least privilege', () => {
     for (const { rule } of rbacRules(objs)) {
       for (const x of [...rule.verbs, ...rule.resources, ...rule.apiGroups]) expect(x).not.toContain('*');
     }
-    expect(ruleLines((one(objs, 'ClusterRole', CONTROLLER) as RbacRole).rules)).toEqual(['networking.k8s.io/ingressclasses: get,list,watch', ...NAMESPACED_READ].sort());
+    expect(ruleLines((one(objs, 'ClusterRole', CONTROLLER) as RbacRole).rules)).toEqual(['networking.k8s.io/ingressclasses: list,watch', ...NAMESPACED_READ].sort());
     expect(ruleLines((one(objs, 'Role', `${CONTROLLER}-leader-election`) as RbacRole).rules)).toEqual([
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[rel-xgate-leader]: get,update',
@@ -236,7 +236,7 @@ describe('RBAC: least privilege', () => {
 
   it('with watchNamespaces, Secrets and the rest are readable only in those namespaces', () => {
     const objs = renderVariant('watchNamespaces');
-    expect(ruleLines((one(objs, 'ClusterRole', CONTROLLER) as RbacRole).rules)).toEqual(['networking.k8s.io/ingressclasses: get,list,watch']);
+    expect(ruleLines((one(objs, 'ClusterRole', CONTROLLER) as RbacRole).rules)).toEqual(['networking.k8s.io/ingressclasses: list,watch']);
     const roles = find(objs, 'Role', CONTROLLER) as RbacRole[];
     expect(roles.map((r) => r.metadata.namespace)).toEqual(['team-a', 'team-b']);
     for (const r of roles) expect(ruleLines(r.rules)).toEqual(NAMESPACED_READ);
@@ -246,7 +246,7 @@ describe('RBAC: least privilege', () => {
     expect(ruleLines((one(objs, 'Role', `${CONTROLLER}-leader-election`) as RbacRole).rules)).toEqual([
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[rel-xgate-leader]: get,update',
-      'core/services: get,list,watch',
+      'core/services: list,watch',
     ]);
     const clusterWide = rbacRules(objs).filter((r) => r.scope === 'cluster').flatMap((r) => r.rule.resources);
     expect(clusterWide).toEqual(['ingressclasses']);
