@@ -1,7 +1,8 @@
 // Leader handover between two control-plane PROCESSES (`xgate serve --kube`) against
 // the stand-in API server: both serve xDS, only the leader writes status and Events;
 // SIGKILL the leader and the other takes over status writes within the lease time.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,9 @@ interface Replica {
   adminPort?: number;
   xdsPort?: number;
 }
+
+/** Children also die with this worker if it is killed (Linux setpriv), as the Envoy runner does. */
+const PDEATHSIG = existsSync('/usr/bin/setpriv') && spawnSync('/usr/bin/setpriv', ['--help'], { encoding: 'utf8', timeout: 5000 }).stdout?.includes('--pdeathsig');
 
 const children = new Set<ChildProcess>();
 afterAll(async () => {
@@ -71,7 +75,8 @@ function spawnReplica(api: TestApiServer, name: string, httpPort: number, httpsP
     '--log-level',
     'info',
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'ignored-because-flag' } });
+  const [cmd, argv] = PDEATHSIG ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'ignored-because-flag' } });
   children.add(child);
   const r: Replica = { name, child, logs: [], httpPort };
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
