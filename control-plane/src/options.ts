@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from './pipeline/translate-store.js';
 import { isDnsLabel, isPort } from './model/names.js';
 import { isIP } from 'node:net';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { KubeconfigSource } from './sources/kube/config.js';
 import type { LoadBalancerIngress } from './status/ingress-status.js';
@@ -126,7 +127,10 @@ export interface ServeEnv {
 function kubeOptions(v: Record<string, string | boolean | undefined>, env: ServeEnv): KubeOptions {
   const str = (k: string) => v[k] as string | undefined;
   let kubeconfig: KubeconfigSource;
-  if (str('kubeconfig')) kubeconfig = { kind: 'file', path: str('kubeconfig')! };
+  if (str('kubeconfig')) {
+    if (!existsSync(str('kubeconfig')!)) throw new UsageError(`--kubeconfig ${str('kubeconfig')}: no such file`);
+    kubeconfig = { kind: 'file', path: str('kubeconfig')! };
+  }
   else if (env.KUBERNETES_SERVICE_HOST && !env.KUBECONFIG) kubeconfig = { kind: 'in-cluster' };
   else kubeconfig = { kind: 'default' };
 

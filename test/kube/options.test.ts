@@ -17,11 +17,11 @@ describe('serve --kube options', () => {
 
   it('takes every flag', () => {
     const o = parseServe(
-      ['--kube', '--kubeconfig', '/tmp/kc', '--namespaces', 'b, a,a', '--publish-service', 'xgate-system/gateway', '--election-namespace', 'ops', '--election-id', 'gw-leader', '--pod-name', 'p-1', '--lease-duration-ms', '3000', '--renew-deadline-ms', '2000', '--retry-period-ms', '500'],
+      ['--kube', '--kubeconfig', import.meta.filename, '--namespaces', 'b, a,a', '--publish-service', 'xgate-system/gateway', '--election-namespace', 'ops', '--election-id', 'gw-leader', '--pod-name', 'p-1', '--lease-duration-ms', '3000', '--renew-deadline-ms', '2000', '--retry-period-ms', '500'],
       { POD_NAME: 'unused' },
     );
     expect(o.kube).toEqual({
-      kubeconfig: { kind: 'file', path: '/tmp/kc' },
+      kubeconfig: { kind: 'file', path: import.meta.filename },
       namespaces: ['a', 'b'],
       publish: { kind: 'service', namespace: 'xgate-system', name: 'gateway' },
       identity: 'p-1',
@@ -50,6 +50,7 @@ describe('serve --kube options', () => {
     bad(['--kube', '--lease-duration-ms', '3000', '--renew-deadline-ms', '2000', '--retry-period-ms', '1900']);
     bad(['--kube', '--pod-name', 'has space']);
     bad(['--kube', '--election-id', 'UPPER']);
+    bad(['--kube', '--kubeconfig', '/nonexistent/kubeconfig']);
   });
 
   it('leaves the manifest mode as it was', () => {

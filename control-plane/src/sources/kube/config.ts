@@ -7,18 +7,23 @@ export type KubeconfigSource = { readonly kind: 'file'; readonly path: string } 
 
 export function loadKubeConfig(source: KubeconfigSource): KubeConfig {
   const kc = new KubeConfig();
-  switch (source.kind) {
-    case 'file':
-      kc.loadFromFile(source.path);
-      break;
-    case 'in-cluster':
-      kc.loadFromCluster();
-      break;
-    case 'default':
-      kc.loadFromDefault();
-      break;
+  const what = source.kind === 'file' ? `kubeconfig ${source.path}` : source.kind === 'in-cluster' ? 'the in-cluster configuration' : 'the default kubeconfig';
+  try {
+    switch (source.kind) {
+      case 'file':
+        kc.loadFromFile(source.path);
+        break;
+      case 'in-cluster':
+        kc.loadFromCluster();
+        break;
+      case 'default':
+        kc.loadFromDefault();
+        break;
+    }
+  } catch (err) {
+    throw new Error(`cannot load ${what}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!kc.getCurrentCluster()) throw new Error('the kubeconfig names no current cluster');
+  if (!kc.getCurrentCluster()) throw new Error(`${what} names no current cluster`);
   return kc;
 }
 
