@@ -5,11 +5,17 @@ list with one result per object and version: {"index", "version", "result":
 "valid" | "invalid" | "no-schema", "path", "message"}. Strict mode: unknown fields
 are errors. Run with PYTHONPATH=.tools/python (scripts/install-kubernetes-validate.mjs).
 """
+import functools
 import json
 import sys
 
 import kubernetes_validate
+import kubernetes_validate.utils
 from kubernetes_validate import SchemaNotFoundError, ValidationError
+
+# validate() re-reads and re-parses the schema files (the definitions are megabytes) for
+# every object; they are only read, so parse each once.
+kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
 
 
 def main() -> None:
