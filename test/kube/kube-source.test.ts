@@ -86,6 +86,22 @@ describe('kube source', () => {
     await eventually(() => !store.snapshot().secrets.has('default/db-password'));
   });
 
+  it('gives an object the same shape whether it came from a list or a watch event', async () => {
+    const api = await seeded();
+    const store = new Store();
+    const src = kubeSource(api, store);
+    src.start();
+    await src.synced();
+    await eventually(() => api.openWatches() === 5);
+    const listed = store.snapshot().ingresses.get('default/shop')!;
+    // A status-only change arrives as a watch event (raw JSON, the server's key order).
+    const cur = api.get('networking.k8s.io/v1', 'Ingress', 'default', 'shop')!;
+    api.apply({ ...cur, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } } });
+    const watched = await eventually(() => (store.snapshot().ingresses.get('default/shop')!.metadata.resourceVersion !== listed.metadata.resourceVersion ? store.snapshot().ingresses.get('default/shop') : undefined));
+    expect(JSON.stringify(watched.spec)).toBe(JSON.stringify(listed.spec));
+    expect(Object.keys(watched.metadata)).toEqual(Object.keys(listed.metadata));
+  });
+
   it('reconnects after dropped watches and receives what changed meanwhile', async () => {
     const api = await seeded();
     const store = new Store();

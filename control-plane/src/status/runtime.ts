@@ -101,9 +101,18 @@ export class StatusRuntime {
   }
 }
 
+/** JSON with object keys sorted: the same content gives the same text, whatever the key order. */
+function stableJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+}
+
 function ingressInfo(store: Store, ref: ObjectRef): ObjectInfo | undefined {
   const ing = store.snapshot().ingresses.get(`${ref.namespace}/${ref.name}`);
   if (!ing) return undefined;
-  const content = JSON.stringify([ing.spec ?? null, ing.metadata.annotations ?? null, ing.metadata.labels ?? null]);
+  const content = stableJson([ing.spec ?? null, ing.metadata.annotations ?? null, ing.metadata.labels ?? null]);
   return { uid: ing.metadata.uid, resourceVersion: ing.metadata.resourceVersion, contentVersion: createHash('sha1').update(content).digest('hex') };
 }

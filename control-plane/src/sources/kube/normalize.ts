@@ -1,8 +1,10 @@
 // client-node hands out two shapes: list items are its model classes (camelCase, with
 // Date objects for timestamps), watch events are the raw JSON. Both become the plain
 // API shapes of k8s-types.ts: timestamps back to RFC 3339 strings, no undefined fields,
-// kind and apiVersion set (the API leaves them off list items), managedFields dropped.
-// Secret data stays base64, as the API returns it.
+// kind and apiVersion set (the API leaves them off list items), managedFields dropped,
+// keys in sorted order (model classes and raw JSON order them differently; one object
+// must look the same whichever way it arrived). Secret data stays base64, as the API
+// returns it.
 import type { WatchedKind, WatchedObject } from '../k8s-types.js';
 
 /** RFC 3339 as the API writes metav1.Time: whole seconds unless the Date has milliseconds. */
@@ -11,14 +13,14 @@ export function formatTime(d: Date): string {
   return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }
 
-/** A deep copy made of plain objects, arrays, strings, numbers and booleans. */
+/** A deep copy made of plain objects (keys sorted), arrays, strings, numbers and booleans. */
 export function toPlain(value: unknown, depth = 0): unknown {
   if (depth > 64) throw new Error('object nested too deeply');
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : formatTime(value);
   if (Array.isArray(value)) return value.map((v) => toPlain(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (v === undefined || typeof v === 'function') continue;
     const p = toPlain(v, depth + 1);
     if (p !== undefined) out[k] = p;
@@ -30,5 +32,5 @@ export function normalizeObject(raw: unknown, kind: WatchedKind, apiVersion: str
   const plain = toPlain(raw) as Record<string, unknown>;
   const metadata = { ...((plain['metadata'] as Record<string, unknown> | undefined) ?? {}) };
   delete metadata['managedFields'];
-  return { ...plain, apiVersion, kind, metadata } as unknown as WatchedObject;
+  return toPlain({ ...plain, apiVersion, kind, metadata }) as WatchedObject;
 }
