@@ -1,6 +1,7 @@
 // Command-line options, parsed and validated once at start. Nothing deeper in the
 // code reads flags or the environment.
 import { parseArgs } from 'node:util';
+import { DEFAULT_TRUST_DOMAIN, isTrustDomain } from './xds/mtls.js';
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from './pipeline/translate-store.js';
 import { isDnsLabel, isPort } from './model/names.js';
 import { isIP } from 'node:net';
@@ -40,6 +41,8 @@ export interface ServeOptions {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly debounceMs: number;
   readonly maxDelayMs: number;
+  /** xDS over mTLS: client certificates from this CA, node ids bound to certificate identities. */
+  readonly xdsTls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string; readonly trustDomain: string };
   /** Set by --kube: read the cluster instead of a manifest folder. */
   readonly kube?: KubeOptions;
 }
@@ -185,9 +188,18 @@ export function parseServe(args: string[], env: ServeEnv = process.env): ServeOp
       'log-level': { type: 'string' },
       'debounce-ms': { type: 'string' },
       'max-delay-ms': { type: 'string' },
+      'xds-tls-ca': { type: 'string' },
+      'xds-tls-cert': { type: 'string' },
+      'xds-tls-key': { type: 'string' },
+      'xds-tls-trust-domain': { type: 'string' },
       ...PIPELINE_FLAGS,
     },
   });
+  const tls = [v['xds-tls-ca'], v['xds-tls-cert'], v['xds-tls-key']];
+  if (tls.some((f) => f !== undefined) !== tls.every((f) => f !== undefined)) throw new UsageError('--xds-tls-ca, --xds-tls-cert and --xds-tls-key go together');
+  const trustDomain = v['xds-tls-trust-domain'] ?? DEFAULT_TRUST_DOMAIN;
+  if (v['xds-tls-trust-domain'] !== undefined && tls[0] === undefined) throw new UsageError('--xds-tls-trust-domain needs --xds-tls-ca, --xds-tls-cert and --xds-tls-key');
+  if (!isTrustDomain(trustDomain)) throw new UsageError(`--xds-tls-trust-domain ${trustDomain}: lower-case letters, digits, '.', '-' or '_'`);
   if (v.kube && v.manifests) throw new UsageError('--manifests and --kube are mutually exclusive');
   if (!v.kube) {
     const stray = Object.keys(KUBE_FLAGS).find((k) => v[k as keyof typeof v] !== undefined);
@@ -205,6 +217,7 @@ export function parseServe(args: string[], env: ServeEnv = process.env): ServeOp
     debounceMs: int(v['debounce-ms'], 20, '--debounce-ms', 0, 10_000),
     maxDelayMs: int(v['max-delay-ms'], 500, '--max-delay-ms', 1, 60_000),
     ...(v.kube ? { kube: kubeOptions(v, env) } : {}),
+    ...(tls[0] !== undefined ? { xdsTls: { caFile: tls[0], certFile: tls[1]!, keyFile: tls[2]!, trustDomain } } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { Store } from './sources/store.js';
 import { StatusRuntime } from './status/runtime.js';
 import { MemoryCache } from './xds/cache/memory-cache.js';
 import type { Snapshot } from './xds/cache/types.js';
+import { authorizeByCertificate, xdsServerCredentials } from './xds/mtls.js';
 import { NackReporter } from './xds/nack-reporter.js';
 import { ProxyRegistry } from './xds/proxies.js';
 import { startXdsServer } from './xds/server/server.js';
@@ -61,6 +62,9 @@ async function kubeSynced(kube: KubeRuntime, logger: Logger): Promise<void> {
 
 /** Starts everything and returns once the first snapshot is published. */
 export async function startControlPlane(opts: ServeOptions, logger: Logger = createLogger({ level: opts.logLevel })): Promise<RunningControlPlane> {
+  // Bad certificate files stop the start here, before anything listens.
+  const tls = opts.xdsTls;
+  const mtls = tls ? xdsServerCredentials({ caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, logger }) : undefined;
   const store = new Store();
   const cache = new MemoryCache();
   const metrics = new Metrics({ groupOf: (n) => cache.groupOf(n) });
@@ -118,6 +122,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     cache,
     observers: [proxies, metrics.xdsObserver(), nacks],
     logger,
+    ...(mtls && tls ? { credentials: mtls, authorize: authorizeByCertificate({ trustDomain: tls.trustDomain }) } : {}),
   });
 
   const state: AdminState = {
@@ -155,6 +160,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
       controller!.stop();
       await admin.close();
       await xds.close();
+      mtls?.stop();
     },
   };
 }

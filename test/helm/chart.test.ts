@@ -216,8 +216,8 @@ describe('control plane', () => {
     );
     expect(envFieldRef(c, 'POD_NAME')).toBe('metadata.name');
     expect(envFieldRef(c, 'POD_NAMESPACE')).toBe('metadata.namespace');
-    // The kubelet expands $(POD_NAME); the --xds-tls-* flags are wired by serve.ts separately.
-    const args = c.args!.slice(1).map((a) => a.replace('$(POD_NAME)', 'rel-xgate-controller-5b6f7c8d9-qwrtz')).filter((a) => !a.startsWith('--xds-tls-'));
+    // The kubelet expands $(POD_NAME).
+    const args = c.args!.slice(1).map((a) => a.replace('$(POD_NAME)', 'rel-xgate-controller-5b6f7c8d9-qwrtz'));
     const opts = parseServe(args, { POD_NAME: 'rel-xgate-controller-5b6f7c8d9-qwrtz', POD_NAMESPACE: NS, KUBERNETES_SERVICE_HOST: '10.0.0.1' });
     expect(opts.kube).toMatchObject({ namespaces: ['team-a', 'team-b'], publish: { kind: 'service', namespace: NS, name: GATEWAY }, election: { namespace: NS, id: 'rel-xgate-leader' } });
     expect(opts.xds).toEqual({ host: '0.0.0.0', port: 18000 });
