@@ -27,6 +27,7 @@ const REQUIRED_CODES: Record<string, string[]> = {
   'host-conflict': ['XG_HOST_CONFLICT'],
   'tls-sni': ['XG_SECRET_NOT_FOUND', 'XG_SECRET_INVALID', 'XG_TLS_CONFLICT'],
   'default-backend': ['XG_DEFAULT_BACKEND_CONFLICT'],
+  'annotations-basics': ['XG_ANNOTATION_INVALID', 'XG_ANNOTATION_CONFLICT', 'XG_ANNOTATION_UNKNOWN'],
 };
 
 async function run(name: string) {

@@ -4,6 +4,7 @@
 import { DiagnosticSink, type ObjectRef } from '../diagnostics.js';
 import type { Ingress, IngressBackend } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
+import { readIngressPolicy } from '../annotations/read.js';
 import { resolveBackend } from './backends.js';
 import { hasOurDefaultClass, isOurIngress } from './ingress-class.js';
 import type { Cluster, Model, Route, RouteAction, TlsHost, TlsSecret, VirtualHost } from './ir.js';
@@ -52,8 +53,11 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
     const rules = Array.isArray(spec.rules) ? spec.rules : [];
     if (spec.rules !== undefined && !Array.isArray(spec.rules)) sink.error('XG_INGRESS_INVALID', ref, 'spec.rules must be a list', 'spec.rules');
     const ingHosts: string[] = [];
+    const policy = readIngressPolicy(ing, ref, sink);
+    const withPolicy = policy ? { policy } : {};
 
     const action = (backend: IngressBackend | undefined, field: string): RouteAction | undefined => {
+      if (policy?.failClosed) return { kind: 'direct', status: policy.failClosed.status, body: `xgate: ${policy.failClosed.reason}\n` };
       const r = resolveBackend(ns, backend, store);
       if (r.ok) {
         clusters.set(r.cluster.name, r.cluster);
@@ -109,6 +113,7 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
           match: { path: pm.match },
           action: act,
           source: ref,
+          ...withPolicy,
         });
       });
     });
@@ -130,6 +135,7 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
             match: { path: { type: 'StringPrefix', value: '/' } },
             action: act,
             source: ref,
+            ...withPolicy,
           };
         }
       }

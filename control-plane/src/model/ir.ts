@@ -32,6 +32,19 @@ export interface Route {
   readonly action: RouteAction;
   /** The object the route comes from (diagnostics, debug). */
   readonly source: ObjectRef;
+  /** What the route's annotations ask for, one typed field per family (see annotations/). */
+  readonly policy?: RoutePolicy;
+}
+
+/**
+ * Route policies, one optional field per annotation family. Each family declares its
+ * field in its own module (`declare module '../model/ir.js' { interface RoutePolicy … }`),
+ * so families never edit a shared file.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface RoutePolicy {
+  /** A security family could not parse its value: the route answers this and nothing else. */
+  readonly failClosed?: { readonly status: number; readonly reason: string };
 }
 
 export type PathMatch =

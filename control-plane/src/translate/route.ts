@@ -1,6 +1,7 @@
 // VirtualHost → RouteConfiguration entries.
 import type { HeaderMatch, PathMatch, Route, RouteAction, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
+import { applyRoutePolicies } from './policies.js';
 
 export function translateRouteConfiguration(name: string, vhosts: readonly VirtualHost[]): JsonObject {
   return {
@@ -37,7 +38,9 @@ export function translateRoute(r: Route, authority?: JsonObject): JsonObject {
   const match: JsonObject = { ...pathMatcher(r.match.path) };
   if (headers.length) match['headers'] = headers;
   if (r.match.queryParams?.length) match['query_parameters'] = r.match.queryParams.map(queryMatcher);
-  return { name: r.name, match, ...action(r.action) };
+  const out: JsonObject = { name: r.name, match, ...action(r.action) };
+  applyRoutePolicies(r.policy, out);
+  return out;
 }
 
 function pathMatcher(p: PathMatch): JsonObject {

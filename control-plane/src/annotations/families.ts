@@ -1,0 +1,6 @@
+// Every annotation family, in the order they are read. Add a family here and in
+// translate/policies.ts; each lives in its own files.
+import type { AnnotationFamily } from './family.js';
+import { timeoutFamily } from './timeout.js';
+
+export const FAMILIES: readonly AnnotationFamily[] = [timeoutFamily];

@@ -1,0 +1,53 @@
+// Reads annotation values for one object: prefix order, conflict warnings, and a
+// record of every key read so that the rest can be reported as unknown.
+import type { DiagnosticSink, ObjectRef } from '../diagnostics.js';
+import { PREFIXES, READ_ORDER, splitKey, type Prefix } from './prefixes.js';
+
+export interface AnnotationValue {
+  readonly value: string;
+  /** The full annotation key the value came from, e.g. `nginx.ingress.kubernetes.io/canary`. */
+  readonly annotation: string;
+}
+
+export class AnnotationReader {
+  private readonly read = new Set<string>();
+
+  constructor(
+    private readonly annotations: Readonly<Record<string, string>>,
+    readonly ref: ObjectRef,
+    readonly sink: DiagnosticSink,
+  ) {}
+
+  /**
+   * The value of `key` under the first of `prefixes` (in N, H, M, X order) that sets it.
+   * When two prefixes set different values, the first wins and a warning names both.
+   */
+  get(key: string, prefixes: readonly Prefix[] = READ_ORDER): AnnotationValue | undefined {
+    let found: AnnotationValue | undefined;
+    for (const p of READ_ORDER) {
+      if (!prefixes.includes(p)) continue;
+      const annotation = PREFIXES[p] + key;
+      this.read.add(annotation);
+      const value = this.annotations[annotation];
+      if (typeof value !== 'string') continue;
+      if (!found) found = { value, annotation };
+      else if (value !== found.value) {
+        this.sink.warning('XG_ANNOTATION_CONFLICT', this.ref, `${found.annotation}=${JSON.stringify(found.value)} is used; ${annotation}=${JSON.stringify(value)} is ignored`, `metadata.annotations["${annotation}"]`);
+      }
+    }
+    return found;
+  }
+
+  /** Reports an invalid value as an error on the annotation that carries it. */
+  invalid(v: AnnotationValue, why: string): void {
+    this.sink.error('XG_ANNOTATION_INVALID', this.ref, `${v.annotation}=${JSON.stringify(v.value.length > 200 ? `${v.value.slice(0, 200)}…` : v.value)}: ${why}`, `metadata.annotations["${v.annotation}"]`);
+  }
+
+  /** Keys under our prefixes that no family read: most often a typo. */
+  reportUnknown(): void {
+    for (const annotation of Object.keys(this.annotations).sort()) {
+      if (this.read.has(annotation) || !splitKey(annotation)) continue;
+      this.sink.warning('XG_ANNOTATION_UNKNOWN', this.ref, `${annotation} is not read by xgate (a typo, or not supported yet); it has no effect`, `metadata.annotations["${annotation}"]`);
+    }
+  }
+}
