@@ -145,13 +145,13 @@ const MIX = {
   pathsPerHost: '2–5 (70 % Prefix, 20 % Exact, 10 % ImplementationSpecific; 20 % name the Service port by name)',
   servicesPerIngress: '1–3, each with one EndpointSlice of 1–3 ready IPv4 endpoints over 3 zones; 20 % have a second port',
   tls: 'half of the Ingresses, each with its own kubernetes.io/tls Secret holding the one shared self-signed certificate',
-  canary: 'a third carry nginx canary annotations (canary, canary-weight, half canary-by-header)',
+  canary: 'a third carry nginx canary annotations (canary, canary-weight, half canary-by-header) on their own hosts (no canary/primary pairs yet)',
   auth: '20 % carry auth-url/auth-signin or whitelist-source-range annotations',
   incrementalChanges: 'cycled: rename the first path of the first host; switch its backend Service; add an Exact path',
 };
 
 const NOTES = [
-  'Canary and auth annotations are not implemented yet: they are plain annotations and have no effect on the output.',
+  'Canary and auth/IP annotations are not implemented yet: they have no effect on the output; each gives an XG_ANNOTATION_UNKNOWN warning (counted in diagnostics.warnings), so a third of the Ingresses carry 2–3 warnings.',
   'Timed work per run = translateStore + checkConsistency per group + SnapshotEncoder.buildGroups (what Controller.rebuild does, without publishing and logging).',
   'Full runs use a fresh SnapshotEncoder (empty memo); incremental runs reuse the one that built the previous state, and include store.upsert and store.snapshot().',
   'Certificate checks are cached per Secret object (model/tls.ts): only the first run at each size parses certificates.',

@@ -174,7 +174,7 @@ export function generate(opts: GenerateOptions): Generated {
       'meta.helm.sh/release-name': app,
       'meta.helm.sh/release-namespace': ns,
     };
-    // Not implemented yet: these are plain annotations with no effect on the output.
+    // Not implemented yet: no effect on the output beyond an XG_ANNOTATION_UNKNOWN warning each.
     if (r() < canaryShare) {
       counts.canaryAnnotated++;
       annotations['nginx.ingress.kubernetes.io/canary'] = 'true';
