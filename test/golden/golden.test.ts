@@ -28,6 +28,8 @@ const REQUIRED_CODES: Record<string, string[]> = {
   'tls-sni': ['XG_SECRET_NOT_FOUND', 'XG_SECRET_INVALID', 'XG_TLS_CONFLICT'],
   'default-backend': ['XG_DEFAULT_BACKEND_CONFLICT'],
   'annotations-basics': ['XG_ANNOTATION_INVALID', 'XG_ANNOTATION_CONFLICT', 'XG_ANNOTATION_UNKNOWN'],
+  'warmup-basics': ['XG_WARMUP_CONFLICT'],
+  'warmup-invalid': ['XG_ANNOTATION_INVALID', 'XG_WARMUP_INCOMPLETE', 'XG_ANNOTATION_CONFLICT'],
 };
 
 async function run(name: string) {

@@ -2,5 +2,6 @@
 // translate/policies.ts; each lives in its own files.
 import type { AnnotationFamily } from './family.js';
 import { timeoutFamily } from './timeout.js';
+import { warmupFamily } from './warmup.js';
 
-export const FAMILIES: readonly AnnotationFamily[] = [timeoutFamily];
+export const FAMILIES: readonly AnnotationFamily[] = [timeoutFamily, warmupFamily];

@@ -6,6 +6,7 @@ import type { Ingress, IngressBackend } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
 import { readIngressPolicy } from '../annotations/read.js';
 import { resolveBackend } from './backends.js';
+import { attachClusterPolicies } from './cluster-policy.js';
 import { hasOurDefaultClass, isOurIngress } from './ingress-class.js';
 import type { Cluster, Model, Route, RouteAction, TlsHost, TlsSecret, VirtualHost } from './ir.js';
 import { isDnsLabel, isDnsSubdomain, isIngressHost } from './names.js';
@@ -180,6 +181,9 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
       host,
       routes: [...hr.routes.sort((a, b) => comparePathMatch(a.match.path, b.match.path)), ...(hr.fallback ? [hr.fallback] : [])],
     }));
+
+  // Cluster policies (warmup) from the Services and the served routes' Ingresses: see cluster-policy.ts.
+  attachClusterPolicies(clusters, virtualHosts, served, store, sink);
 
   const tlsHosts: TlsHost[] = [];
   const secrets = new Map<string, TlsSecret>();

@@ -88,7 +88,16 @@ export interface Cluster {
   readonly port: number;
   /** The Service port's name ('' when unnamed): EndpointSlice ports are matched by it. */
   readonly portName: string;
+  /** Cluster-level policy (e.g. warmup), from the Service's and its Ingresses' annotations. */
+  readonly policy?: ClusterPolicy;
 }
+
+/**
+ * Cluster policies, one optional field per feature, declared by declaration merging
+ * in the feature's own module (as RoutePolicy), e.g. model/cluster-policy.ts.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface ClusterPolicy {}
 
 export interface TlsHost {
   /** `foo.example.com` or `*.example.com`. */

@@ -1,10 +1,11 @@
-// Cluster → CDS Cluster (endpoints by EDS over ADS).
+// Cluster → CDS Cluster (endpoints by EDS over ADS), then the cluster policies.
 import type { Cluster } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
+import { applySlowStart } from './policies/slow-start.js';
 import { adsSource } from './well-known.js';
 
 export function translateCluster(c: Cluster): JsonObject {
-  return {
+  const cluster: JsonObject = {
     name: c.name,
     type: 'EDS',
     eds_cluster_config: { eds_config: adsSource() },
@@ -13,4 +14,6 @@ export function translateCluster(c: Cluster): JsonObject {
     // Requests in flight to a host that leaves EDS finish; new ones go elsewhere.
     ignore_health_on_host_removal: false,
   };
+  applySlowStart(c, cluster);
+  return cluster;
 }
