@@ -6,6 +6,8 @@ import type { Ingress, IngressBackend } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
 import { readIngressPolicy } from '../annotations/read.js';
 import { resolveBackend } from './backends.js';
+import { canaryMarker } from '../annotations/canary.js';
+import { mergeCanaries, warnStrayCanaryKeys } from './canary.js';
 import { attachClusterPolicies } from './cluster-policy.js';
 import { hasOurDefaultClass, isOurIngress } from './ingress-class.js';
 import type { Cluster, Model, Route, RouteAction, TlsHost, TlsSecret, VirtualHost } from './ir.js';
@@ -46,10 +48,19 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
   const tlsClaims = new Map<string, { secret: string; namespace: string; secretName: string; owner: ObjectRef; field: string }>();
   const clusters = new Map<string, Cluster>();
   const served: ObjectRef[] = [];
+  const canaries: Ingress[] = [];
 
   for (const ing of ingresses) {
     const ns = ing.metadata.namespace!;
     const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
+    if (canaryMarker(ing.metadata.annotations) !== 'primary') {
+      // A canary claims nothing; it is merged into its primaries' routes below (model/canary.ts).
+      // Its other annotations are read for their diagnostics only: it inherits its primary's policy.
+      readIngressPolicy(ing, ref, sink);
+      canaries.push(ing);
+      continue;
+    }
+    warnStrayCanaryKeys(ing, ref, sink);
     const spec = ing.spec ?? {};
     const rules = Array.isArray(spec.rules) ? spec.rules : [];
     if (spec.rules !== undefined && !Array.isArray(spec.rules)) sink.error('XG_INGRESS_INVALID', ref, 'spec.rules must be a list', 'spec.rules');
@@ -173,6 +184,7 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
     });
     served.push(ref);
   }
+  served.push(...mergeCanaries({ canaries, store, sink, hosts, claims: pathClaims, catchAllHost: CATCH_ALL_HOST, addCluster: (c) => clusters.set(c.name, c) }));
 
   const virtualHosts: VirtualHost[] = [...hosts.entries()]
     .filter(([, hr]) => hr.routes.length > 0 || hr.fallback)

@@ -1,0 +1,247 @@
+// Canary Ingresses → routes merged into their primaries' routes (annotations.md, "Canary").
+//
+// A canary Ingress claims nothing: after the primaries are built (model/build.ts), every
+// host+path of a canary is matched with the primary route of the same host, path and
+// pathType, which must come from an Ingress of the same namespace. For that primary:
+//
+// - each canary (oldest first) adds its match routes before the primary route, in its
+//   precedence order header → query → cookie: `always` (or the exact value / pattern)
+//   → the canary's Service, `never` → the primary's backends;
+// - the canaries with a weight share one weighted route with the primary (the primary
+//   route itself, which keeps its name); if their shares add up to more than the whole,
+//   XG_CANARY_WEIGHT_OVERFLOW and they are normalised proportionally (primary gets 0);
+// - every canary route carries the primary's policy and the primary's own match
+//   conditions: a canary contributes its backend and its match only.
+//
+// Not served, with a diagnostic, and the primary keeps all traffic: a canary with an
+// invalid value (XG_CANARY_INVALID), with no primary (XG_CANARY_NO_PRIMARY), in another
+// namespace than the primary (XG_CANARY_NAMESPACE), or whose backend does not resolve.
+// A canary's TLS section is ignored (the primary's serves); its defaultBackend is
+// ignored with XG_CANARY_IGNORED. When the primary fails closed (a security family
+// could not parse its value) no canary route is added: a canary never bypasses it.
+import type { DiagnosticSink, ObjectRef } from '../diagnostics.js';
+import { AnnotationReader } from '../annotations/reader.js';
+import { parseCanary, cookieRegex, strayCanaryKeys, type CanaryCondition, type CanaryConfig } from '../annotations/canary.js';
+import type { Ingress } from '../sources/k8s-types.js';
+import type { StoreSnapshot } from '../sources/store.js';
+import { resolveBackend } from './backends.js';
+import type { Cluster, HeaderMatch, Route, RouteAction, RouteMatch, WeightedBackend } from './ir.js';
+import { isIngressHost } from './names.js';
+import { pathKey, toPathMatch } from './paths.js';
+
+export interface CanaryMergeInput {
+  /** The canary Ingresses (valid metadata, ours), oldest first. */
+  readonly canaries: readonly Ingress[];
+  readonly store: StoreSnapshot;
+  readonly sink: DiagnosticSink;
+  /** The primaries' routes per host (mutated: canary routes are spliced in). */
+  readonly hosts: ReadonlyMap<string, { routes: Route[] }>;
+  /** Who serves `${host}\u0000${pathKey}`. */
+  readonly claims: ReadonlyMap<string, { readonly owner: ObjectRef }>;
+  readonly catchAllHost: string;
+  readonly addCluster: (c: Cluster) => void;
+}
+
+interface Applied {
+  readonly ref: ObjectRef;
+  readonly config: CanaryConfig;
+  readonly cluster: string;
+  readonly field: string;
+}
+
+/** Largest common denominator used when canaries of one route have different totals. */
+const MAX_DENOMINATOR = 1_000_000;
+
+/** Merges the canaries into the primaries' routes; returns the canaries served (in part or whole). */
+export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
+  const { sink, store } = input;
+  const groups = new Map<string, { host: string; key: string; owner: ObjectRef; canaries: Applied[] }>();
+
+  for (const ing of input.canaries) {
+    const ns = ing.metadata.namespace!;
+    const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
+    const parsed = parseCanary(new AnnotationReader(ing.metadata.annotations ?? {}, ref, sink));
+    if (!parsed.ok) continue;
+    const spec = ing.spec ?? {};
+    if (spec.defaultBackend !== undefined) {
+      sink.warning('XG_CANARY_IGNORED', ref, 'a canary\'s defaultBackend is not used; only its rules\' paths become canaries of their primaries', 'spec.defaultBackend');
+    }
+    const rules = Array.isArray(spec.rules) ? spec.rules : [];
+    const seen = new Set<string>();
+    rules.forEach((rule, i) => {
+      const field = `spec.rules[${i}]`;
+      if (!rule || typeof rule !== 'object') {
+        sink.error('XG_INGRESS_INVALID', ref, 'a rule must be an object', field);
+        return;
+      }
+      let host = input.catchAllHost;
+      if (rule.host !== undefined && rule.host !== '') {
+        if (!isIngressHost(rule.host)) {
+          sink.error('XG_INGRESS_HOST_INVALID', ref, `host ${JSON.stringify(rule.host)} is not a lowercase DNS name or a "*." wildcard of one`, `${field}.host`);
+          return;
+        }
+        host = rule.host;
+      }
+      const paths = rule.http?.paths;
+      if (rule.http !== undefined && !Array.isArray(paths)) {
+        sink.error('XG_INGRESS_INVALID', ref, 'http.paths must be a list', `${field}.http.paths`);
+        return;
+      }
+      (paths ?? []).forEach((p, j) => {
+        const pf = `${field}.http.paths[${j}]`;
+        if (!p || typeof p !== 'object') {
+          sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
+          return;
+        }
+        const pm = toPathMatch(p.path, p.pathType);
+        if (!pm.ok) {
+          sink.error('XG_INGRESS_PATH_INVALID', ref, pm.message, `${pf}.path`);
+          return;
+        }
+        const key = `${host}\u0000${pathKey(pm.match)}`;
+        const where = `host ${host} path ${pm.match.value} (${p.pathType ?? 'ImplementationSpecific'})`;
+        if (seen.has(key)) {
+          sink.warning('XG_CANARY_IGNORED', ref, `${where} appears twice in this canary; the first is used`, pf);
+          return;
+        }
+        seen.add(key);
+        const claim = input.claims.get(key);
+        if (!claim) {
+          sink.error('XG_CANARY_NO_PRIMARY', ref, `${where} has no primary Ingress (one without the canary annotation, same host, path and pathType, in namespace ${ns}); a canary is not served alone`, pf);
+          return;
+        }
+        if (claim.owner.namespace !== ns) {
+          sink.error('XG_CANARY_NAMESPACE', ref, `${where} is served by Ingress ${claim.owner.namespace}/${claim.owner.name}; a canary must be in its primary's namespace (${claim.owner.namespace}), so this canary path is not served`, pf);
+          return;
+        }
+        const r = resolveBackend(ns, p.backend, store);
+        if (!r.ok) {
+          sink.error(r.code, ref, `${r.message}; this canary path is not served and its primary keeps all traffic`, `${pf}.backend`);
+          return;
+        }
+        input.addCluster(r.cluster);
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { host, key: pathKey(pm.match), owner: claim.owner, canaries: [] }));
+        g.canaries.push({ ref, config: parsed.config, cluster: r.cluster.name, field: pf });
+      });
+    });
+  }
+
+  // Splice per host, from the last primary route to the first so indexes stay valid.
+  const served = new Map<string, ObjectRef>();
+  const perHost = new Map<string, { index: number; routes: Route[] }[]>();
+  for (const g of groups.values()) {
+    const hr = input.hosts.get(g.host);
+    const index = hr ? hr.routes.findIndex((r) => r.source.namespace === g.owner.namespace && r.source.name === g.owner.name && pathKey(r.match.path) === g.key) : -1;
+    if (!hr || index < 0) {
+      // The claim exists but its route was not built: the primary's backend is unusable.
+      for (const c of g.canaries) sink.error('XG_CANARY_NO_PRIMARY', c.ref, `host ${g.host} path ${g.key}: the primary Ingress ${g.owner.namespace}/${g.owner.name} serves no route there; a canary is not served alone`, c.field);
+      continue;
+    }
+    const routes = canaryRoutes(hr.routes[index]!, g.canaries, sink);
+    if (!routes) continue;
+    for (const c of g.canaries) served.set(`${c.ref.namespace}/${c.ref.name}`, c.ref);
+    let list = perHost.get(g.host);
+    if (!list) perHost.set(g.host, (list = []));
+    list.push({ index, routes });
+  }
+  for (const [host, list] of perHost) {
+    const hr = input.hosts.get(host)!;
+    for (const { index, routes } of list.sort((a, b) => b.index - a.index)) hr.routes.splice(index, 1, ...routes);
+  }
+  return [...served.values()];
+}
+
+/** The routes that replace `primary`: every canary's match routes, then the (weighted) primary. */
+function canaryRoutes(primary: Route, canaries: readonly Applied[], sink: DiagnosticSink): Route[] | undefined {
+  if (primary.policy?.failClosed) {
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} fails closed (${primary.policy.failClosed.reason}); its canary is not served, so it cannot bypass the primary's policy`, c.field);
+    return undefined;
+  }
+  const out: Route[] = [];
+  const withPolicy = primary.policy ? { policy: primary.policy } : {};
+  const forward = (cluster: string): RouteAction => ({ kind: 'forward', backends: [{ cluster, weight: 1 }] });
+  const add = (c: Applied, suffix: string, extra: { headers?: HeaderMatch[]; queryParams?: HeaderMatch[] }, action: RouteAction): void => {
+    const match: RouteMatch = {
+      path: primary.match.path,
+      ...(primary.match.headers || extra.headers ? { headers: [...(primary.match.headers ?? []), ...(extra.headers ?? [])] } : {}),
+      ...(primary.match.queryParams || extra.queryParams ? { queryParams: [...(primary.match.queryParams ?? []), ...(extra.queryParams ?? [])] } : {}),
+    };
+    out.push({ name: `${primary.name}#canary:${c.ref.name}:${suffix}`, match, action, source: c.ref, ...withPolicy });
+  };
+  for (const c of canaries) {
+    const cfg = c.config;
+    const canary = forward(c.cluster);
+    const cond = (kind: 'header' | 'query', cd: CanaryCondition | undefined): void => {
+      if (!cd) return;
+      const m = (match: HeaderMatch['match']): { headers?: HeaderMatch[]; queryParams?: HeaderMatch[] } =>
+        kind === 'header' ? { headers: [{ name: cd.name, match }] } : { queryParams: [{ name: cd.name, match }] };
+      if (cd.mode === 'always-never') {
+        add(c, `${kind}-always`, m({ type: 'Exact', value: 'always' }), canary);
+        add(c, `${kind}-never`, m({ type: 'Exact', value: 'never' }), primary.action);
+      } else if (cd.mode === 'exact') add(c, `${kind}-value`, m({ type: 'Exact', value: cd.value }), canary);
+      else add(c, `${kind}-pattern`, m({ type: 'Regex', value: cd.regex }), canary);
+    };
+    cond('header', cfg.header);
+    cond('query', cfg.query);
+    const ck = cfg.cookie;
+    if (ck) {
+      const cookie = (regex: string): { headers: HeaderMatch[] } => ({ headers: [{ name: 'cookie', match: { type: 'Regex', value: regex } }] });
+      if (ck.mode === 'always-never') {
+        add(c, 'cookie-always', cookie(cookieRegex(ck.name, 'always')), canary);
+        add(c, 'cookie-never', cookie(cookieRegex(ck.name, 'never')), primary.action);
+      } else if (ck.mode === 'regex') add(c, 'cookie-value', cookie(ck.regex), canary);
+      else add(c, 'cookie-value', cookie(cookieRegex(ck.name, ck.value)), canary);
+    }
+  }
+  out.push(weighted(primary, canaries.filter((c) => c.config.weight > 0), sink));
+  return out;
+}
+
+/** The primary route with the weight canaries' share of its traffic. */
+function weighted(primary: Route, canaries: readonly Applied[], sink: DiagnosticSink): Route {
+  if (!canaries.length) return primary;
+  if (primary.action.kind !== 'forward') {
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `canary-weight: the primary route ${primary.name} answers directly (${primary.action.status}) instead of forwarding, so no share of its traffic can be given to the canary`, c.field);
+    return primary;
+  }
+  let d = 1;
+  for (const c of canaries) d = lcm(d, c.config.total);
+  const exact = d <= MAX_DENOMINATOR;
+  if (!exact) d = MAX_DENOMINATOR;
+  const shares = canaries.map((c) => (exact ? (c.config.weight * d) / c.config.total : Math.round((c.config.weight * d) / c.config.total)));
+  const sum = shares.reduce((a, b) => a + b, 0);
+  if (sum > d) {
+    const pct = (x: number) => `${Math.round((x * 10000) / d) / 100} %`;
+    const asked = canaries.map((c, i) => `${c.ref.name} ${pct(shares[i]!)}`).join(', ');
+    for (const c of canaries) sink.warning('XG_CANARY_WEIGHT_OVERFLOW', c.ref, `the canaries of ${primary.name} ask for ${pct(sum)} of its traffic (${asked}); they are normalised proportionally and the primary gets none`, c.field);
+  }
+  const primaryShare = Math.max(0, d - sum);
+  const pb = primary.action.backends;
+  const pTotal = pb.reduce((a, b) => a + b.weight, 0);
+  const weights = new Map<string, number>();
+  const put = (cluster: string, w: number) => {
+    if (w > 0) weights.set(cluster, (weights.get(cluster) ?? 0) + w);
+  };
+  for (const b of pb) put(b.cluster, b.weight * primaryShare);
+  canaries.forEach((c, i) => put(c.cluster, shares[i]! * pTotal));
+  const backends: WeightedBackend[] = [...weights].map(([cluster, weight]) => ({ cluster, weight }));
+  return { ...primary, action: { kind: 'forward', backends } };
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+function lcm(a: number, b: number): number {
+  const l = (a / gcd(a, b)) * b;
+  return l > MAX_DENOMINATOR * 10 ? MAX_DENOMINATOR * 10 + 1 : l;
+}
+
+/** Canary keys on an Ingress that is not a canary have no effect (as in nginx): say so. */
+export function warnStrayCanaryKeys(ing: Ingress, ref: ObjectRef, sink: DiagnosticSink): void {
+  for (const a of strayCanaryKeys(ing.metadata.annotations)) {
+    sink.warning('XG_CANARY_IGNORED', ref, `${a} is set but this Ingress is not a canary (no canary: "true"); it has no effect`, `metadata.annotations["${a}"]`);
+  }
+}
