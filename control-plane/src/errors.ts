@@ -31,11 +31,6 @@ export const CODES = {
   XG_WARMUP_CONFLICT: 'Ingresses (or an Ingress and its Service) ask for different warmups of one Service port',
   XG_WARMUP_INCOMPLETE: 'A warmup extra (aggression, minimum weight) is set without a warmup window',
   XG_WARMUP_NOT_APPLICABLE: 'Warmup (slow start) does not apply with hash or cookie affinity',
-  XG_CANARY_INVALID: 'A canary annotation value is invalid: that canary is not served and its primary keeps all traffic',
-  XG_CANARY_NO_PRIMARY: 'A canary Ingress names a host and path that no primary Ingress serves: the canary is not served alone',
-  XG_CANARY_NAMESPACE: 'A canary Ingress is in another namespace than the primary of its host and path: it is not served',
-  XG_CANARY_WEIGHT_OVERFLOW: 'The canaries of one host and path ask for more than the whole traffic: their weights are normalised proportionally',
-  XG_CANARY_IGNORED: 'A canary annotation or field has no effect (no canary: "true", shadowed by another key, or not read on a canary)',
   XG_TRANSLATE_INTERNAL: 'Translation of an object failed unexpectedly',
   XG_XDS_NACK: 'A proxy rejected a resource',
 } as const;
