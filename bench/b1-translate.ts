@@ -16,7 +16,7 @@ import { Store, type StoreSnapshot } from '../control-plane/src/sources/store.js
 import { resourceName, type EnvoyResources, type GroupResources } from '../control-plane/src/translate/resources.js';
 import { translate } from '../control-plane/src/translate/translate.js';
 import { SnapshotEncoder, hash } from '../control-plane/src/xds/cache/snapshot.js';
-import type { Snapshot } from '../control-plane/src/xds/cache/types.js';
+import type { Resource, Snapshot } from '../control-plane/src/xds/cache/types.js';
 import { encodeMessage } from '../control-plane/src/xds/encode.js';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, SHORT_NAMES, TYPE_URLS, type TypeUrl } from '../control-plane/src/xds/type-urls.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
@@ -65,9 +65,9 @@ export const B1_TARGETS = { fullMsAt10k: 2000, incrementalMs: 20 } as const;
 export interface ResourceCounts {
   /** Per xDS type, for the `envoy` group. */
   readonly envoy: Record<string, number>;
-  /** API listeners for proxyless gRPC (the `grpc` group's other types are shared with `envoy`). */
+  /** API listeners for proxyless gRPC (the `grpc` group shares routes and clusters with `envoy`; its endpoints have their own content). */
   readonly grpcListeners: number;
-  /** Resources encoded once each (shared ones counted once): what resources/s counts. */
+  /** Distinct encoded resources over all groups (one shared by groups counts once): what resources/s counts. */
   readonly distinct: number;
   readonly distinctBytes: number;
   /** The plain HTTP RouteConfiguration `http` holds every virtual host. */
@@ -425,11 +425,10 @@ function countResources(groups: GroupResources, snapshots: Record<string, Snapsh
   const grpc = groups['grpc'];
   const perType: Record<string, number> = {};
   for (const typeUrl of TYPE_URLS) perType[SHORT_NAMES[typeUrl]] = envoy ? envoy[FIELD[typeUrl]].length : 0;
-  const distinct = new Map<string, number>();
+  // Distinct encoded resources: the encoder shares one Resource between groups when the content is the same.
+  const distinct = new Set<Resource>();
   for (const snap of Object.values(snapshots)) {
-    for (const typeUrl of TYPE_URLS) {
-      for (const [name, r] of snap.types[typeUrl].resources) distinct.set(`${typeUrl}\u0000${name}`, r.bytes.length);
-    }
+    for (const typeUrl of TYPE_URLS) for (const r of snap.types[typeUrl].resources.values()) distinct.add(r);
   }
   const http = envoy?.routes.find((r) => r['name'] === 'http');
   const vhosts = (http?.['virtual_hosts'] as Array<{ routes: unknown[] }> | undefined) ?? [];
@@ -437,7 +436,7 @@ function countResources(groups: GroupResources, snapshots: Record<string, Snapsh
     envoy: perType,
     grpcListeners: grpc ? grpc.listeners.length : 0,
     distinct: distinct.size,
-    distinctBytes: [...distinct.values()].reduce((a, b) => a + b, 0),
+    distinctBytes: [...distinct].reduce((a, r) => a + r.bytes.length, 0),
     httpRouteConfig: {
       virtualHosts: vhosts.length,
       routes: vhosts.reduce((a, v) => a + v.routes.length, 0),
