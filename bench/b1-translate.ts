@@ -21,7 +21,7 @@ import { encodeMessage } from '../control-plane/src/xds/encode.js';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, SHORT_NAMES, TYPE_URLS, type TypeUrl } from '../control-plane/src/xds/type-urls.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
 import { benchCert } from './cert.js';
-import { CHANGE_KINDS, generate, modifyIngress, rng, type Generated } from './generate.js';
+import { CHANGE_KINDS, changeTargets, generate, modifyIngress, rng, type ChangeKind, type Generated } from './generate.js';
 import { profile, saveProfile, summarize, type Category, type ProfileSummary } from './profile.js';
 import { gc, memory, round, stats, table, timestamp, type MemorySample, type Stats } from './report.js';
 
@@ -145,13 +145,13 @@ const MIX = {
   pathsPerHost: '2–5 (70 % Prefix, 20 % Exact, 10 % ImplementationSpecific; 20 % name the Service port by name)',
   servicesPerIngress: '1–3, each with one EndpointSlice of 1–3 ready IPv4 endpoints over 3 zones; 20 % have a second port',
   tls: 'half of the Ingresses, each with its own kubernetes.io/tls Secret holding the one shared self-signed certificate',
-  canary: 'a third carry nginx canary annotations (canary, canary-weight, half canary-by-header) on their own hosts (no canary/primary pairs yet)',
-  auth: '20 % carry auth-url/auth-signin or whitelist-source-range annotations',
-  incrementalChanges: 'cycled: rename the first path of the first host; switch its backend Service; add an Exact path',
+  canary: 'a third of the Ingresses are nginx canaries (canary, canary-weight 1–50, half canary-by-header) of an earlier primary in the same namespace: same hosts, paths and pathTypes, own canary Service, primary annotations copied (as Kruise Rollout does), no TLS section',
+  auth: '20 % of the primaries carry auth-url/auth-signin or whitelist-source-range annotations (copied to their canaries)',
+  incrementalChanges: 'cycled: on a primary without canary, rename the first path of the first host / switch its backend Service / add an Exact path; on a canary, a new canary-weight (a Kruise Rollout step)',
 };
 
 const NOTES = [
-  'Canary and auth/IP annotations are not implemented yet: they have no effect on the output; each gives an XG_ANNOTATION_UNKNOWN warning (counted in diagnostics.warnings), so a third of the Ingresses carry 2–3 warnings.',
+  'Canary annotations are implemented (canaries become weighted or header-matched routes of their primaries). Auth/IP annotations are not implemented yet: they have no effect on the output beyond an XG_ANNOTATION_UNKNOWN warning each (counted in diagnostics.warnings).',
   'Timed work per run = translateStore + checkConsistency per group + SnapshotEncoder.buildGroups (what Controller.rebuild does, without publishing and logging).',
   'Full runs use a fresh SnapshotEncoder (empty memo); incremental runs reuse the one that built the previous state, and include store.upsert and store.snapshot().',
   'Certificate checks are cached per Secret object (model/tls.ts): only the first run at each size parses certificates.',
@@ -243,9 +243,12 @@ async function runSize(
   const current = [...gen.ingresses];
   const pickRng = rng(opts.seed * 7919 + n);
   let step = 0;
+  const targets = new Map<ChangeKind, number[]>(CHANGE_KINDS.map((k) => [k, changeTargets(gen, k)]));
+  const kinds = CHANGE_KINDS.filter((k) => targets.get(k)!.length > 0);
   const change = () => {
-    const idx = Math.floor(pickRng() * current.length);
-    const kind = CHANGE_KINDS[step % CHANGE_KINDS.length]!;
+    const kind = kinds[step % kinds.length]!;
+    const pool = targets.get(kind)!;
+    const idx = pool[Math.floor(pickRng() * pool.length)]!;
     const modified = modifyIngress(current[idx]!, kind, step);
     current[idx] = modified;
     step++;

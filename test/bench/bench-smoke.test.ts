@@ -16,6 +16,8 @@ describe('bench B1 (smoke)', () => {
     expect(a.counts.namespaces).toBe(20);
     expect(a.counts.tlsIngresses).toBeGreaterThan(10);
     expect(a.counts.tlsIngresses).toBeLessThan(40);
+    expect(a.counts.canaryIngresses).toBeGreaterThan(5);
+    expect(a.roles.filter((r) => r === 'canary')).toHaveLength(a.counts.canaryIngresses);
     for (const ing of a.ingresses) {
       const rules = ing.spec!.rules!;
       expect(rules.length).toBeGreaterThanOrEqual(1);
@@ -40,7 +42,9 @@ describe('bench B1 (smoke)', () => {
     expect(s.incremental.samples.every((x) => x.reencoded > 0)).toBe(true);
     expect(s.resources.distinct).toBeGreaterThan(0);
     expect(s.resources.httpRouteConfig.virtualHosts).toBe(s.generated.hosts);
-    expect(s.resources.httpRouteConfig.routes).toBe(s.generated.paths);
+    // canaries add no path of their own: they become weighted or header-matched routes of their primaries
+    expect(s.resources.httpRouteConfig.routes).toBeGreaterThanOrEqual(s.generated.paths);
+    expect(new Set(s.incremental.samples.map((x) => x.change)).size).toBeGreaterThan(1);
     expect(b1Summary(r)).toContain('200');
   });
 });
