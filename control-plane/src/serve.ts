@@ -12,8 +12,9 @@ import { FileSource } from './sources/file-source.js';
 import { loadKubeConfig, serverOf } from './sources/kube/config.js';
 import { KubeSource } from './sources/kube/kube-source.js';
 import { Store } from './sources/store.js';
+import { EdsHoldings, ReadinessGate, podStatusApi } from './status/readiness-gate.js';
 import { StatusRuntime } from './status/runtime.js';
-import { MemoryCache } from './xds/cache/memory-cache.js';
+import { ENVOY_GROUP, MemoryCache } from './xds/cache/memory-cache.js';
 import type { Snapshot } from './xds/cache/types.js';
 import { authorizeByCertificate, xdsServerCredentials } from './xds/mtls.js';
 import { NackReporter } from './xds/nack-reporter.js';
@@ -36,16 +37,22 @@ export interface RunningControlPlane {
 export interface KubeRuntime {
   readonly source: KubeSource;
   readonly status: StatusRuntime;
+  /** Pods declaring target-health.xgate.io get it True once every Envoy ACKed their address. */
+  readonly gate: ReadinessGate;
+  /** What EDS content each connected Envoy holds (an xDS observer). */
+  readonly holdings: EdsHoldings;
 }
 
 /** Starts the informers (the store fills; nothing is built until they have synced). */
-function startKube(opts: KubeOptions, store: Store, model: ModelOptions, logger: Logger): KubeRuntime {
+function startKube(opts: KubeOptions, store: Store, model: ModelOptions, logger: Logger, cache: MemoryCache): KubeRuntime {
   const kubeConfig = loadKubeConfig(opts.kubeconfig);
   logger.info({ server: serverOf(kubeConfig), namespaces: opts.namespaces.length ? opts.namespaces : 'all', identity: opts.identity }, 'reading Kubernetes');
   const source = new KubeSource({ kubeConfig, sink: store, namespaces: opts.namespaces, logger });
   const status = new StatusRuntime({ kubeConfig, store, model, logger, identity: opts.identity, election: opts.election, publish: opts.publish });
+  const holdings = new EdsHoldings((g) => cache.current(g), (n) => cache.groupOf(n));
+  const gate = new ReadinessGate({ store, holdings, api: podStatusApi(kubeConfig), isLeader: () => status.isLeader(), logger, kubeConfig, namespaces: opts.namespaces });
   source.start();
-  return { source, status };
+  return { source, status, gate, holdings };
 }
 
 /** Waits for every initial list; logs what it waits for now and then. */
@@ -87,7 +94,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     },
     onError: (err) => logger.error({ err }, 'reading manifests failed'),
   });
-  if (opts.kube) kube = startKube(opts.kube, store, opts.pipeline, logger);
+  if (opts.kube) kube = startKube(opts.kube, store, opts.pipeline, logger, cache);
   else await source.start();
 
   controller = new Controller({
@@ -104,6 +111,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
         metrics.snapshotPublished(group, snap.version, snap);
         const r = controller?.resources()?.[group];
         if (r) metrics.setResources(group, r);
+        if (r && group === ENVOY_GROUP) kube?.holdings.published(snap, r.endpoints);
         logger.info({ group, version: snap.version }, 'snapshot published');
       },
       diagnostics: () => {
@@ -120,7 +128,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     host: opts.xds.host,
     port: opts.xds.port,
     cache,
-    observers: [proxies, metrics.xdsObserver(), nacks],
+    observers: [proxies, metrics.xdsObserver(), nacks, ...(kube ? [kube.holdings] : [])],
     logger,
     ...(mtls && tls ? { credentials: mtls, authorize: authorizeByCertificate({ trustDomain: tls.trustDomain }) } : {}),
   });
@@ -140,6 +148,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     await kubeSynced(kube, logger);
     controller.start();
     kube.status.start();
+    kube.gate.start();
   }
   logger.info({ xds: `${opts.xds.host}:${xds.port}`, admin: `${admin.host}:${admin.port}`, ...(kube ? { kube: true } : { manifests: opts.manifests }) }, 'xgate serving');
 
@@ -154,6 +163,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     kube,
     async close() {
       // A leader releases its Lease first, so another replica takes over at once.
+      await kube?.gate.stop();
       await kube?.status.stop();
       await kube?.source.stop();
       source.close();

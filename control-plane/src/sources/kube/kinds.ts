@@ -41,7 +41,7 @@ const collection = (prefix: string, resource: string) => (ns?: string) => (ns ? 
 
 export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
 
-export const KINDS: Readonly<Record<'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret', KindSpec>> = {
+export const KINDS: Readonly<Record<'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'Pod', KindSpec>> = {
   Ingress: {
     kind: 'Ingress',
     apiVersion: 'networking.k8s.io/v1',
@@ -77,6 +77,16 @@ export const KINDS: Readonly<Record<'Ingress' | 'IngressClass' | 'Service' | 'En
     path: collection('/api/v1', 'secrets'),
     fieldSelector: TLS_SECRET_SELECTOR,
     list: (a, q) => (q.namespace ? a.core.listNamespacedSecret({ namespace: q.namespace, ...sel(q) }) : a.core.listSecretForAllNamespaces(sel(q))),
+  },
+  // Watched by the readiness gate (status/readiness-gate.ts), not by KubeSource: no
+  // selector can pick pods by spec.readinessGates, so all pods of the watched
+  // namespaces are listed and those without our condition type are dropped on arrival.
+  Pod: {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    namespaced: true,
+    path: collection('/api/v1', 'pods'),
+    list: (a, q) => (q.namespace ? a.core.listNamespacedPod({ namespace: q.namespace, ...sel(q) }) : a.core.listPodForAllNamespaces(sel(q))),
   },
 };
 

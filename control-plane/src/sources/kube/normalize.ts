@@ -34,3 +34,22 @@ export function normalizeObject(raw: unknown, kind: WatchedKind, apiVersion: str
   delete metadata['managedFields'];
   return toPlain({ ...plain, apiVersion, kind, metadata }) as WatchedObject;
 }
+
+/**
+ * The few fields of a Pod the readiness gate reads (name, namespace, uid,
+ * resourceVersion, deletionTimestamp, readinessGates, IPs, conditions): pods are many
+ * and change often, so the rest never stays in memory.
+ */
+export function trimPod(pod: WatchedObject): WatchedObject {
+  if (pod.kind !== 'Pod') return pod;
+  const m = pod.metadata as WatchedObject['metadata'] & { deletionTimestamp?: string };
+  const spec = pod.spec ?? {};
+  const st = pod.status ?? {};
+  return toPlain({
+    apiVersion: pod.apiVersion,
+    kind: 'Pod',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp, deletionTimestamp: m.deletionTimestamp },
+    spec: { readinessGates: spec.readinessGates },
+    status: { podIP: st.podIP, podIPs: st.podIPs, conditions: st.conditions },
+  }) as WatchedObject;
+}
