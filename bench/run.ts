@@ -16,10 +16,11 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { b1 } from './b1-translate.js';
+import { b2 } from './b2-propagation.js';
 import type { Benchmark, BenchContext } from './benchmark.js';
 import { environment, resultsDir, writeReport } from './report.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [b1];
+export const BENCHMARKS: readonly Benchmark[] = [b1, b2];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--profile] [--out DIR]
 benchmarks: ${BENCHMARKS.map((b) => `${b.id} (${b.title})`).join('; ')}`;
