@@ -20,12 +20,30 @@ export function buildEndpoints(clusters: readonly Cluster[], store: StoreSnapsho
   return {
     clusters: clusters.map((c) => ({
       cluster: c.name,
-      endpoints: endpointsOf(c, byService.get(`${c.namespace}/${c.service}`) ?? []),
+      endpoints: endpointsOf(c, byService.get(`${c.namespace}/${c.service}`) ?? [], store.pods),
     })),
   };
 }
 
-function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[]): Endpoint[] {
+/** The readiness gate condition xgate sets (status/readiness-gate.ts). */
+export const OUR_READINESS_GATE = 'target-health.xgate.io';
+
+/**
+ * Kubernetes marks a pod whose readiness gate is still pending as not ready in its
+ * EndpointSlice — but the gate waits for Envoy to have the pod's address. A pod that
+ * declares our gate, whose containers are ready, is therefore routed to: that push is
+ * what opens the gate.
+ */
+function awaitsOurGate(ref: { kind?: string; name?: string } | undefined, namespace: string | undefined, pods: StoreSnapshot['pods']): boolean {
+  if (!ref || ref.kind !== 'Pod' || !ref.name) return false;
+  const pod = pods.get(`${namespace}/${ref.name}`);
+  if (!pod) return false;
+  const gates = pod.spec?.readinessGates ?? [];
+  if (!gates.some((g) => g.conditionType === OUR_READINESS_GATE)) return false;
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'ContainersReady' && c.status === 'True');
+}
+
+function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[], pods: StoreSnapshot['pods']): Endpoint[] {
   const found = new Map<string, Endpoint>();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
@@ -38,7 +56,7 @@ function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[]): Endpoi
       const serving = c.serving === undefined || c.serving === null ? ready : c.serving;
       const terminating = c.terminating === true;
       let health: Endpoint['health'];
-      if (ready && !terminating) health = 'HEALTHY';
+      if ((ready || awaitsOurGate(ep.targetRef, slice.metadata.namespace, pods)) && !terminating) health = 'HEALTHY';
       else if (serving && terminating) health = 'DRAINING';
       else continue;
       for (const address of Array.isArray(ep.addresses) ? ep.addresses : []) {

@@ -23,7 +23,8 @@ import { ENVOY_GROUP } from '../xds/cache/memory-cache.js';
 import type { NodeInfo, Snapshot, XdsObserver } from '../xds/cache/types.js';
 import { ENDPOINT, type TypeUrl } from '../xds/type-urls.js';
 
-export const READINESS_GATE_CONDITION = 'target-health.xgate.io';
+export { OUR_READINESS_GATE as READINESS_GATE_CONDITION } from '../model/endpoints.js';
+import { OUR_READINESS_GATE as READINESS_GATE_CONDITION } from '../model/endpoints.js';
 
 export function declaresGate(pod: Pod): boolean {
   const gates = pod.spec?.readinessGates;
