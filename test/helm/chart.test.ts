@@ -93,6 +93,8 @@ const ruleLines = (rules: Rule[]): string[] =>
 
 const NAMESPACED_READ = [
   'core/events: create,patch',
+  'core/pods/status: patch',
+  'core/pods: list,watch',
   'core/secrets: list,watch',
   'core/services: list,watch',
   'discovery.k8s.io/endpointslices: list,watch',
