@@ -45,6 +45,13 @@ export async function listFiles(target: string): Promise<string[]> {
   return out.sort();
 }
 
+async function listDirs(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => path.join((e as unknown as { parentPath?: string; path?: string }).parentPath ?? (e as unknown as { path: string }).path, e.name));
+}
+
 function dedupe(objects: WatchedObject[], diagnostics: Diagnostic[]): { objects: WatchedObject[]; diagnostics: Diagnostic[] } {
   const seen = new Map<string, WatchedObject>();
   for (const o of objects) {
@@ -77,7 +84,8 @@ export interface FileSourceOptions {
 
 export class FileSource {
   private readonly files = new Map<string, FileState>();
-  private watcher: FSWatcher | undefined;
+  /** One non-recursive watcher per folder: Node's recursive watch on Linux loses a file replaced by rename. */
+  private readonly watchers = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
@@ -89,17 +97,42 @@ export class FileSource {
   /** Reads the folder once (the initial sync), then watches it. */
   async start(): Promise<void> {
     await this.scan();
-    this.watcher = watch(this.opts.dir, { recursive: true }, () => this.schedule());
-    this.watcher.on('error', (e) => this.opts.onError?.(e));
+    await this.watchFolders();
     this.poller = setInterval(() => this.schedule(), this.opts.pollMs ?? 2000);
     this.poller.unref();
   }
 
   close(): void {
     this.closed = true;
-    this.watcher?.close();
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     if (this.timer) clearTimeout(this.timer);
     if (this.poller) clearInterval(this.poller);
+  }
+
+  /** Watches the root and every folder below it; stops watching folders that are gone. */
+  private async watchFolders(): Promise<void> {
+    if (this.closed) return;
+    const dirs = new Set([this.opts.dir, ...(await listDirs(this.opts.dir))]);
+    for (const [dir, w] of this.watchers) {
+      if (!dirs.has(dir)) {
+        w.close();
+        this.watchers.delete(dir);
+      }
+    }
+    for (const dir of dirs) {
+      if (this.watchers.has(dir)) continue;
+      try {
+        const w = watch(dir, () => this.schedule());
+        w.on('error', () => {
+          w.close();
+          this.watchers.delete(dir);
+        });
+        this.watchers.set(dir, w);
+      } catch {
+        // removed meanwhile; the next scan settles it
+      }
+    }
   }
 
   private schedule(): void {
@@ -118,6 +151,7 @@ export class FileSource {
       do {
         this.rescan = false;
         await this.scanOnce();
+        if (this.watchers.size) await this.watchFolders();
       } while (this.rescan && !this.closed);
     })().finally(() => {
       this.scanning = undefined;
