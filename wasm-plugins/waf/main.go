@@ -132,10 +132,11 @@ func (h *httpCtx) OnHttpRequestHeaders(_ int, endOfStream bool) types.Action {
 		m.bodySkipped.Increment(1)
 		return types.ActionContinue
 	}
-	// Hold the headers until the body has been checked: a blocked request never
-	// reaches the upstream.
+	// Envoy's Wasm filter turns a paused header callback into StopAllIteration (no body
+	// callbacks until resumed), so the headers continue and the body is held instead: a
+	// blocked body never reaches the upstream (the upstream stream is reset by the 403).
 	h.bodyCheck = true
-	return types.ActionPause
+	return types.ActionContinue
 }
 
 func (h *httpCtx) OnHttpRequestBody(bodySize int, endOfStream bool) types.Action {
