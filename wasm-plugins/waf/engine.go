@@ -34,13 +34,52 @@ type Rule struct {
 	Group   string
 	Targets Target
 	Re      *regexp.Regexp
+	// Any: the regex can only match text containing one of these literals; a cheap
+	// strings.Contains pre-filter that spares the regex on almost all ordinary input.
+	Any []string
 }
 
 // Groups are the toggles of the plugin configuration ("rules": {"sqli": false, …}).
 var Groups = []string{"sqli", "xss", "traversal", "scanner"}
 
 func r(id, group string, targets Target, re string) Rule {
-	return Rule{ID: id, Group: group, Targets: targets, Re: regexp.MustCompile(re)}
+	rl := Rule{ID: id, Group: group, Targets: targets, Re: regexp.MustCompile(re)}
+	rl.Any = prefilters[id]
+	return rl
+}
+
+// prefilters, by rule id (no entry: always run the regex).
+var prefilters = map[string][]string{
+	"sqli-tautology":           {"or", "and", "xor", "||", "&&"},
+	"sqli-union":               {"union"},
+	"sqli-stacked":             {";"},
+	"sqli-comment":             {"--", "#", "/*"},
+	"sqli-timing":              {"sleep", "benchmark", "waitfor", "dbms_pipe"},
+	"sqli-probe":               {"information_schema", "@@", "load_file", "outfile", "dumpfile", "xp_cmdshell", "select", "extractvalue", "updatexml", "char"},
+	"xss-script":               {"script"},
+	"xss-js-uri":               {"script", "data"},
+	"xss-event-handler":        {"="},
+	"xss-tag":                  {"<", "document", "expression", "srcdoc"},
+	"traversal-dotdot":         {".."},
+	"traversal-sensitive-file": {"etc", "proc", "win.ini", "boot.ini", "windows"},
+	"traversal-nul":            {"\x00"},
+	"scanner-path":             {".", "admin", "pma", "phpunit", "boaform", "hnap1", "cgi-bin"},
+}
+
+func (rl *Rule) match(s string) bool {
+	if len(rl.Any) > 0 {
+		found := false
+		for _, lit := range rl.Any {
+			if strings.Contains(s, lit) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return rl.Re.MatchString(s)
 }
 
 // SQL-ish separators: whitespace, inline comments, parentheses, `+` left by decoding.
@@ -147,11 +186,12 @@ func (s *Scanner) Check(t Target, where, v string, plusIsSpace bool) {
 		return
 	}
 	for _, form := range variants(v, plusIsSpace, t == TPath) {
-		for _, rl := range s.e.rules {
+		for i := range s.e.rules {
+			rl := &s.e.rules[i]
 			if rl.Targets&t == 0 || s.seen[rl.ID] {
 				continue
 			}
-			if rl.Re.MatchString(form) {
+			if rl.match(form) {
 				s.add(rl.ID, where)
 				if s.Done() {
 					return
