@@ -171,7 +171,7 @@ describe('WAF proxy-wasm plugin through the real Envoy', () => {
     backend = await testBackend({ name: 'waf-backend' });
     // Started now, awaited in its test: runs while the test Envoy starts.
     badModeValidation = validateBootstrap({
-      static_resources: { listeners: [listener('bad', [wafFilter('xgate.waf', '{"mode":"monitor"}')], [toBackend()])], clusters: bootstrap(backend)['static_resources'] ? (bootstrap(backend)['static_resources'] as { clusters: unknown }).clusters : [] },
+      static_resources: { listeners: [listener('bad', [wafFilter('xgate.waf', '{"mode":"monitor"}')], [toBackend()])], clusters: (bootstrap(backend)['static_resources'] as { clusters: unknown }).clusters },
     });
     badModeValidation.catch(() => undefined);
     const started = Date.now();
