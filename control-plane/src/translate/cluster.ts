@@ -13,6 +13,9 @@ export function translateCluster(c: Cluster): JsonObject {
     lb_policy: 'ROUND_ROBIN',
     // Requests in flight to a host that leaves EDS finish; new ones go elsewhere.
     ignore_health_on_host_removal: false,
+    // Envoy merges health-only EDS updates (HEALTHY → DRAINING) for 1 s by default, so a
+    // draining host kept getting new requests for up to a second: apply them at once.
+    common_lb_config: { update_merge_window: '0s' },
   };
   applySlowStart(c, cluster);
   return cluster;
