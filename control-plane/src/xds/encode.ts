@@ -24,6 +24,17 @@ const WRAPPERS = new Set([
 
 const typeCache = new Map<string, protobuf.Type>();
 
+// protobufjs's `fullName` getter rebuilds the dotted name on every read: read it once per type.
+const fullNames = new WeakMap<protobuf.ReflectionObject, string>();
+function fullNameOf(t: protobuf.ReflectionObject): string {
+  let n = fullNames.get(t);
+  if (n === undefined) {
+    n = t.fullName;
+    fullNames.set(t, n);
+  }
+  return n;
+}
+
 export function lookupType(name: string): protobuf.Type {
   const key = name.startsWith(TYPE_PREFIX) ? name.slice(TYPE_PREFIX.length) : name.replace(/^\./, '');
   let t = typeCache.get(key);
@@ -70,7 +81,7 @@ export function parseDuration(s: string, where: string): { seconds: number; nano
 }
 
 function convertMessage(type: protobuf.Type, value: Json, where: string): Record<string, unknown> {
-  const full = type.fullName;
+  const full = fullNameOf(type);
   if (full === '.google.protobuf.Any') {
     if (!isObject(value)) throw new EncodeError('Any must be an object', where);
     const typeUrl = value['@type'];
@@ -80,7 +91,7 @@ function convertMessage(type: protobuf.Type, value: Json, where: string): Record
     const inner = lookupType(typeUrl);
     const { ['@type']: _t, ...rest } = value;
     // Well-known types inside an Any carry their JSON form under "value".
-    const body = isWellKnown(inner.fullName) ? (rest['value'] as Json) : (rest as Json);
+    const body = isWellKnown(fullNameOf(inner)) ? (rest['value'] as Json) : (rest as Json);
     const plain = convertMessage(inner, body, `${where}<${inner.name}>`);
     return { type_url: typeUrl, value: inner.encode(inner.fromObject(plain)).finish() };
   }
@@ -104,7 +115,7 @@ function convertMessage(type: protobuf.Type, value: Json, where: string): Record
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const field = type.fields[key];
-    if (!field) throw new EncodeError(`unknown field "${key}" in ${type.fullName.slice(1)}`, where);
+    if (!field) throw new EncodeError(`unknown field "${key}" in ${fullNameOf(type).slice(1)}`, where);
     if (v === null || v === undefined) continue;
     field.resolve();
     const rt = field.resolvedType;
@@ -129,7 +140,7 @@ function convertField(rt: protobuf.Type | protobuf.Enum | null, v: Json, where: 
   if (rt instanceof protobuf.Enum) {
     if (typeof v === 'number' && Number.isInteger(v)) return v;
     if (typeof v === 'string' && v in rt.values) return rt.values[v];
-    throw new EncodeError(`${JSON.stringify(v)} is not a value of enum ${rt.fullName.slice(1)}`, where);
+    throw new EncodeError(`${JSON.stringify(v)} is not a value of enum ${fullNameOf(rt).slice(1)}`, where);
   }
   return v;
 }
