@@ -36,6 +36,12 @@ function find(memo: Memo, key: string, json: string): Entry | undefined {
 
 export class SnapshotEncoder {
   private memo: Memo = new Map();
+  /**
+   * The entry of each resource object of the last build. Translation reuses objects for
+   * unchanged input (memoised virtual hosts, shared groups), and resource objects are
+   * never mutated once built: the same object has the same JSON, so it is not stringified again.
+   */
+  private objects = new Map<object, Entry>();
 
   build(resources: EnvoyResources): Snapshot {
     return this.buildGroups({ only: resources })['only']!;
@@ -44,31 +50,38 @@ export class SnapshotEncoder {
   /** Builds every group's snapshot in one pass: a resource shared by groups is encoded once. */
   buildGroups(groups: Readonly<Record<string, EnvoyResources>>): Record<string, Snapshot> {
     const next: Memo = new Map();
+    const objects = new Map<object, Entry>();
     const out: Record<string, Snapshot> = {};
-    for (const [group, resources] of Object.entries(groups)) out[group] = this.buildOne(resources, next);
+    for (const [group, resources] of Object.entries(groups)) out[group] = this.buildOne(resources, next, objects);
     this.memo = next;
+    this.objects = objects;
     return out;
   }
 
-  private buildOne(resources: EnvoyResources, next: Memo): Snapshot {
+  private buildOne(resources: EnvoyResources, next: Memo, objects: Map<object, Entry>): Snapshot {
     const types = {} as Record<TypeUrl, TypeSnapshot>;
     for (const typeUrl of TYPE_URLS) {
       const map = new Map<string, Resource>();
       for (const r of resources[FIELDS[typeUrl]]) {
         const name = resourceName(r);
         if (map.has(name)) throw new Error(`duplicate ${typeUrl} resource name ${JSON.stringify(name)}`);
-        const key = `${typeUrl}\u0000${name}`;
-        const json = JSON.stringify(r);
-        let entry = find(next, key, json);
+        let entry = objects.get(r);
         if (!entry) {
-          entry = find(this.memo, key, json);
+          const key = `${typeUrl}\u0000${name}`;
+          const prior = this.objects.get(r);
+          const json = prior ? prior.json : JSON.stringify(r);
+          entry = find(next, key, json);
           if (!entry) {
-            const bytes = encodeMessage(typeUrl, r);
-            entry = { json, resource: { typeUrl, name, version: hash(bytes), bytes } };
+            entry = prior ?? find(this.memo, key, json);
+            if (!entry) {
+              const bytes = encodeMessage(typeUrl, r);
+              entry = { json, resource: { typeUrl, name, version: hash(bytes), bytes } };
+            }
+            const list = next.get(key);
+            if (list) list.push(entry);
+            else next.set(key, [entry]);
           }
-          const list = next.get(key);
-          if (list) list.push(entry);
-          else next.set(key, [entry]);
+          objects.set(r, entry);
         }
         map.set(name, entry.resource);
       }
