@@ -4,6 +4,34 @@ import type { Json } from '../xds/encode.js';
 import type { EnvoyResources } from '../translate/resources.js';
 import { resourceName } from '../translate/resources.js';
 
+/** A name a resource refers to: 0 route configuration, 1 secret, 2 cluster, 3 weighted cluster. */
+type Ref = readonly [kind: 0 | 1 | 2 | 3, name: string];
+type Collect = (key: string, value: Json, parent: Record<string, Json>, out: Ref[]) => void;
+
+const NONE: readonly Ref[] = [];
+
+// Resource objects are not mutated once translated, and unchanged parts (virtual hosts,
+// shared resources) are the same objects from build to build: the names an object
+// refers to are computed once per object (per array element, so that a memoised
+// virtual host is a hit inside a new RouteConfiguration).
+const listenerRefs = new WeakMap<object, readonly Ref[]>();
+const routeRefs = new WeakMap<object, readonly Ref[]>();
+
+const collectListener: Collect = (key, value, _parent, out) => {
+  if (key === 'route_config_name' && typeof value === 'string') out.push([0, value]);
+  if (key === 'tls_certificate_sds_secret_configs' && Array.isArray(value)) {
+    for (const s of value) {
+      const name = (s as { name?: unknown }).name;
+      if (typeof name === 'string') out.push([1, name]);
+    }
+  }
+};
+
+const collectRoute: Collect = (key, value, parent, out) => {
+  if (key === 'cluster' && typeof value === 'string') out.push([2, value]);
+  if (key === 'name' && typeof value === 'string' && 'weight' in parent) out.push([3, value]);
+};
+
 export function checkConsistency(r: EnvoyResources): string[] {
   const problems: string[] = [];
   const routes = new Set(r.routes.map(resourceName));
@@ -11,27 +39,17 @@ export function checkConsistency(r: EnvoyResources): string[] {
   const secrets = new Set(r.secrets.map(resourceName));
   const assignments = new Set(r.endpoints.map(resourceName));
   for (const l of r.listeners) {
-    walk(l, (key, value) => {
-      if (key === 'route_config_name' && typeof value === 'string' && !routes.has(value)) {
-        problems.push(`listener ${resourceName(l)} refers to missing route configuration ${value}`);
-      }
-      if (key === 'tls_certificate_sds_secret_configs' && Array.isArray(value)) {
-        for (const s of value) {
-          const name = (s as { name?: unknown }).name;
-          if (typeof name === 'string' && !secrets.has(name)) problems.push(`listener ${resourceName(l)} refers to missing secret ${name}`);
-        }
-      }
-    });
+    for (const [kind, name] of refsOf(l, collectListener, listenerRefs)) {
+      if (kind === 0 && !routes.has(name)) problems.push(`listener ${resourceName(l)} refers to missing route configuration ${name}`);
+      if (kind === 1 && !secrets.has(name)) problems.push(`listener ${resourceName(l)} refers to missing secret ${name}`);
+    }
   }
   for (const rc of r.routes) {
-    walk(rc, (key, value, parent) => {
-      if (key === 'cluster' && typeof value === 'string' && !clusters.has(value)) {
-        problems.push(`route configuration ${resourceName(rc)} refers to missing cluster ${value}`);
-      }
-      if (key === 'name' && typeof value === 'string' && parent && 'weight' in parent && !clusters.has(value)) {
-        problems.push(`route configuration ${resourceName(rc)} refers to missing weighted cluster ${value}`);
-      }
-    });
+    for (const [kind, name] of refsOf(rc, collectRoute, routeRefs)) {
+      if (clusters.has(name)) continue;
+      if (kind === 2) problems.push(`route configuration ${resourceName(rc)} refers to missing cluster ${name}`);
+      if (kind === 3) problems.push(`route configuration ${resourceName(rc)} refers to missing weighted cluster ${name}`);
+    }
   }
   for (const c of r.clusters) {
     if (c['type'] === 'EDS' && !assignments.has(resourceName(c))) problems.push(`cluster ${resourceName(c)} has no endpoints resource`);
@@ -39,13 +57,35 @@ export function checkConsistency(r: EnvoyResources): string[] {
   return problems;
 }
 
-function walk(v: Json, visit: (key: string, value: Json, parent: Record<string, Json> | undefined) => void): void {
-  if (Array.isArray(v)) {
-    for (const x of v) walk(x, visit);
-  } else if (v && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) {
-      visit(k, x, v);
-      walk(x, visit);
+/** The refs of an object, in the order a depth-first walk (key visited before its value) meets them. */
+function refsOf(v: Record<string, Json>, collect: Collect, memo: WeakMap<object, readonly Ref[]>): readonly Ref[] {
+  let refs = memo.get(v);
+  if (!refs) {
+    const out: Ref[] = [];
+    walkObject(v, collect, memo, out);
+    refs = out.length ? out : NONE;
+    memo.set(v, refs);
+  }
+  return refs;
+}
+
+function walkObject(v: Record<string, Json>, collect: Collect, memo: WeakMap<object, readonly Ref[]>, out: Ref[]): void {
+  for (const k in v) {
+    if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+    const x = v[k]!;
+    collect(k, x, v, out);
+    walkValue(x, collect, memo, out);
+  }
+}
+
+function walkValue(x: Json, collect: Collect, memo: WeakMap<object, readonly Ref[]>, out: Ref[]): void {
+  if (Array.isArray(x)) {
+    for (const e of x) {
+      if (e && typeof e === 'object' && !Array.isArray(e)) {
+        for (const ref of refsOf(e, collect, memo)) out.push(ref);
+      } else walkValue(e, collect, memo, out);
     }
+  } else if (x && typeof x === 'object') {
+    walkObject(x, collect, memo, out);
   }
 }
