@@ -9,8 +9,16 @@ export interface AnnotationValue {
   readonly annotation: string;
 }
 
+interface Indexed {
+  readonly prefix: Prefix;
+  readonly annotation: string;
+  readonly value: unknown;
+}
+
 export class AnnotationReader {
   private readonly read = new Set<string>();
+  /** Bare key → the annotations that set it under our prefixes, in READ_ORDER. Built on the first get. */
+  private index: Map<string, Indexed[]> | undefined;
 
   constructor(
     private readonly annotations: Readonly<Record<string, string>>,
@@ -23,12 +31,12 @@ export class AnnotationReader {
    * When two prefixes set different values, the first wins and a warning names both.
    */
   get(key: string, prefixes: readonly Prefix[] = READ_ORDER): AnnotationValue | undefined {
+    const entries = (this.index ??= this.buildIndex()).get(key);
+    if (!entries) return undefined;
     let found: AnnotationValue | undefined;
-    for (const p of READ_ORDER) {
-      if (!prefixes.includes(p)) continue;
-      const annotation = PREFIXES[p] + key;
+    for (const { prefix, annotation, value } of entries) {
+      if (!prefixes.includes(prefix)) continue;
       this.read.add(annotation);
-      const value = this.annotations[annotation];
       if (typeof value !== 'string') continue;
       if (!found) found = { value, annotation };
       else if (value !== found.value) {
@@ -36,6 +44,22 @@ export class AnnotationReader {
       }
     }
     return found;
+  }
+
+  private buildIndex(): Map<string, Indexed[]> {
+    const index = new Map<string, Indexed[]>();
+    for (const annotation of Object.keys(this.annotations)) {
+      const split = splitKey(annotation);
+      if (!split) continue;
+      const entry: Indexed = { prefix: split.prefix, annotation, value: this.annotations[annotation] };
+      const list = index.get(split.key);
+      if (list) list.push(entry);
+      else index.set(split.key, [entry]);
+    }
+    for (const list of index.values()) {
+      if (list.length > 1) list.sort((a, b) => READ_ORDER.indexOf(a.prefix) - READ_ORDER.indexOf(b.prefix));
+    }
+    return index;
   }
 
   /** Reports an invalid value as an error on the annotation that carries it. */
