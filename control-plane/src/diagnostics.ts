@@ -29,9 +29,13 @@ export function formatDiagnostic(d: Diagnostic): string {
 
 /** Stable order: by object, then code, then field, then message. */
 export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
-  const key = (d: Diagnostic) =>
-    [d.object.kind, d.object.namespace, d.object.name, d.code, d.field ?? '', d.message].join('\u0000');
-  return [...ds].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  // Decorate, sort, undecorate: each key is built once, not twice per comparison.
+  const keyed = ds.map((d) => ({
+    d,
+    key: [d.object.kind, d.object.namespace, d.object.name, d.code, d.field ?? '', d.message].join('\u0000'),
+  }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.d);
 }
 
 /** Collects diagnostics during one translation. */
