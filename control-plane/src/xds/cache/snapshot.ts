@@ -1,7 +1,7 @@
 // Turns translated resources into an immutable, encoded Snapshot. Each resource is
 // encoded once per content: an unchanged resource keeps its bytes and version.
 import { createHash } from 'node:crypto';
-import { encodeMessage, type JsonObject } from '../encode.js';
+import { encodeMessage, type Json, type JsonObject } from '../encode.js';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, TYPE_URLS, type TypeUrl } from '../type-urls.js';
 import { resourceName, type EnvoyResources } from '../../translate/resources.js';
 import type { Resource, Snapshot, TypeSnapshot } from './types.js';
@@ -69,12 +69,12 @@ export class SnapshotEncoder {
         if (!entry) {
           const key = `${typeUrl}\u0000${name}`;
           const prior = this.objects.get(r);
-          const json = prior ? prior.json : JSON.stringify(r);
+          const json = prior ? prior.json : typeUrl === ROUTE ? this.routeConfigurationJson(r) : JSON.stringify(r);
           entry = find(next, key, json);
           if (!entry) {
             entry = prior ?? find(this.memo, key, json);
             if (!entry) {
-              const bytes = encodeMessage(typeUrl, r);
+              const bytes = typeUrl === ROUTE ? this.encodeRouteConfiguration(r) : encodeMessage(typeUrl, r);
               entry = { json, resource: { typeUrl, name, version: hash(bytes), bytes } };
             }
             const list = next.get(key);
@@ -89,6 +89,74 @@ export class SnapshotEncoder {
     }
     return snapshotOf(types);
   }
+
+  // A RouteConfiguration holds every virtual host (the `http` one: all of them), and a
+  // changed Ingress changes a few. Virtual host objects are memoised by the translator, so
+  // their JSON text and bytes are memoised here by object, and the RouteConfiguration's are
+  // put together from them: the same text JSON.stringify gives, the same bytes protobufjs
+  // gives (it writes fields in field-number order: name = 1, then each virtual_hosts = 2 as
+  // tag, length, VirtualHost bytes, then every other field, all numbered above 2).
+  private readonly vhostJson = new WeakMap<object, string>();
+  private readonly vhostBytes = new WeakMap<object, Uint8Array>();
+
+  private routeConfigurationJson(r: JsonObject): string {
+    const vhosts = r['virtual_hosts'];
+    if (!Array.isArray(vhosts)) return JSON.stringify(r);
+    const parts: string[] = [];
+    for (const k of Object.keys(r)) {
+      if (k === 'virtual_hosts') {
+        parts.push(`"virtual_hosts":[${vhosts.map((vh) => this.vhostJsonOf(vh)).join(',')}]`);
+        continue;
+      }
+      const v = JSON.stringify(r[k]);
+      if (v !== undefined) parts.push(`${JSON.stringify(k)}:${v}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+
+  private vhostJsonOf(vh: Json): string {
+    if (!isPlainObject(vh)) return JSON.stringify(vh) ?? 'null';
+    let json = this.vhostJson.get(vh);
+    if (json === undefined) {
+      json = JSON.stringify(vh);
+      this.vhostJson.set(vh, json);
+    }
+    return json;
+  }
+
+  private encodeRouteConfiguration(r: JsonObject): Uint8Array {
+    const { name, virtual_hosts: vhosts, ...rest } = r;
+    if (!Array.isArray(vhosts) || !vhosts.every(isPlainObject)) return encodeMessage(ROUTE, r);
+    const parts: Uint8Array[] = [encodeMessage(ROUTE, name === undefined ? {} : { name })];
+    for (const vh of vhosts) {
+      let bytes = this.vhostBytes.get(vh);
+      if (!bytes) {
+        bytes = encodeMessage(VIRTUAL_HOST, vh);
+        this.vhostBytes.set(vh, bytes);
+      }
+      parts.push(lengthDelimitedTag(2, bytes.length), bytes);
+    }
+    parts.push(encodeMessage(ROUTE, rest));
+    return Buffer.concat(parts);
+  }
+}
+
+const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
+
+function isPlainObject(v: Json | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The key (field number, wire type 2) and the varint length that precede a length-delimited field. */
+function lengthDelimitedTag(field: number, length: number): Uint8Array {
+  const out: number[] = [(field << 3) | 2];
+  let n = length;
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Uint8Array.from(out);
 }
 
 export function typeSnapshot(resources: Map<string, Resource>): TypeSnapshot {
