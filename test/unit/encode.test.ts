@@ -40,3 +40,37 @@ describe('proto3 JSON → protobuf', () => {
     expect(Buffer.from(encodeMessage(ROUTE, r)).equals(Buffer.from(encodeMessage(ROUTE, structuredClone(r))))).toBe(true);
   });
 });
+
+describe('proto3 JSON → protobuf: the checks protobufjs verify made', () => {
+  it('refuses wrong scalar types, unknown enum numbers and two members of a oneof', () => {
+    expect(() => encodeMessage(ROUTE, { name: 5 })).toThrow(/string expected/);
+    expect(() => encodeMessage(ROUTE, { name: 'r', ignore_port_in_host_matching: 'yes' })).toThrow(/boolean expected/);
+    expect(() => encodeMessage(CLUSTER, { name: 'c', per_connection_buffer_limit_bytes: 1.5 })).toThrow(/integer expected/);
+    expect(() => encodeMessage(CLUSTER, { name: 'c', per_connection_buffer_limit_bytes: '1024' })).toThrow(/integer expected/);
+    expect(() => encodeMessage(CLUSTER, { name: 'c', type: 12345 })).toThrow(/not a value of enum/);
+    expect(() => encodeMessage(CLUSTER, { name: 'c', type: 'toString' })).toThrow(/not a value of enum/);
+    expect(() => encodeMessage(ROUTE, { name: 'r', virtual_hosts: [{ name: 'v', domains: ['a'], routes: [{ match: { prefix: '/', path: '/x' } }] }] })).toThrow(/oneof/);
+    expect(() => encodeMessage(ROUTE, { name: 'r', virtual_hosts: {} })).toThrow(/repeated field must be an array/);
+  });
+
+  it('gives the bytes of protobufjs fromObject + encode for valid input', () => {
+    const type = lookupType(CLUSTER);
+    const value = {
+      name: 'c',
+      type: 'STRICT_DNS',
+      connect_timeout: { seconds: 2, nanos: 5 },
+      per_connection_buffer_limit_bytes: { value: 4096 },
+      lb_policy: 1,
+      metadata: { filter_metadata: { x: { fields: { a: { string_value: 's' }, b: { null_value: 0 }, c: { number_value: 1.5 } } } } },
+    };
+    const direct = encodeMessage(CLUSTER, {
+      name: 'c',
+      type: 'STRICT_DNS',
+      connect_timeout: '2.000000005s',
+      per_connection_buffer_limit_bytes: 4096,
+      lb_policy: 1,
+      metadata: { filter_metadata: { x: { a: 's', b: null, c: 1.5 } } },
+    });
+    expect(Buffer.from(direct).equals(Buffer.from(type.encode(type.fromObject(value)).finish()))).toBe(true);
+  });
+});

@@ -57,10 +57,9 @@ export class EncodeError extends Error {
 /** Encodes a resource of the given message type (full name or type URL). */
 export function encodeMessage(typeName: string, value: JsonObject): Uint8Array {
   const type = lookupType(typeName);
-  const plain = convertMessage(type, value, typeName);
-  const err = type.verify(plain);
-  if (err) throw new EncodeError(err, typeName);
-  return type.encode(type.fromObject(plain)).finish();
+  // convertMessage checks what type.verify would and gives what type.fromObject would
+  // (enum numbers, coerced 32-bit integers), so protobufjs encodes its output directly.
+  return type.encode(convertMessage(type, value, typeName)).finish();
 }
 
 /** Encodes an Any-wrapped value: `{ '@type': url, ...fields }`. */
@@ -93,13 +92,16 @@ function convertMessage(type: protobuf.Type, value: Json, where: string): Record
     // Well-known types inside an Any carry their JSON form under "value".
     const body = isWellKnown(fullNameOf(inner)) ? (rest['value'] as Json) : (rest as Json);
     const plain = convertMessage(inner, body, `${where}<${inner.name}>`);
-    return { type_url: typeUrl, value: inner.encode(inner.fromObject(plain)).finish() };
+    return { type_url: typeUrl, value: inner.encode(plain).finish() };
   }
   if (full === '.google.protobuf.Duration') {
     if (typeof value !== 'string') throw new EncodeError('Duration must be a string like "5s"', where);
     return parseDuration(value, where);
   }
-  if (WRAPPERS.has(full)) return { value };
+  if (WRAPPERS.has(full)) {
+    const f = infoOf(type).fields.get('value')!;
+    return { value: convertField(f, value as Json, where) };
+  }
   if (full === '.google.protobuf.Struct') {
     if (!isObject(value)) throw new EncodeError('Struct must be an object', where);
     const fields: Record<string, unknown> = {};
@@ -112,41 +114,158 @@ function convertMessage(type: protobuf.Type, value: Json, where: string): Record
     return { values: value.map(structValue) };
   }
   if (!isObject(value)) throw new EncodeError(`${type.name} must be an object`, where);
+  const info = infoOf(type);
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    const field = type.fields[key];
-    if (!field) throw new EncodeError(`unknown field "${key}" in ${fullNameOf(type).slice(1)}`, where);
+  let oneofs: Map<string, string> | undefined;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const field = info.fields.get(key);
+    if (!field) throw new EncodeError(`unknown field "${key}" in ${info.fullName.slice(1)}`, where);
+    const v = value[key];
     if (v === null || v === undefined) continue;
-    field.resolve();
-    const rt = field.resolvedType;
+    if (field.oneof !== undefined) {
+      oneofs ??= new Map();
+      const other = oneofs.get(field.oneof);
+      if (other !== undefined) throw new EncodeError(`${other} and ${key} are both set (oneof ${field.oneof})`, where);
+      oneofs.set(field.oneof, key);
+    }
     const here = `${where}.${key}`;
     if (field.map) {
       if (!isObject(v)) throw new EncodeError('map must be an object', here);
       const m: Record<string, unknown> = {};
-      for (const [mk, mv] of Object.entries(v)) m[mk] = convertField(rt, mv, `${here}[${mk}]`);
+      for (const mk in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, mk)) continue;
+        if (field.keyRe && !field.keyRe.test(mk)) throw new EncodeError(`invalid ${field.keyType} map key ${JSON.stringify(mk)}`, here);
+        m[mk] = convertField(field, v[mk]!, `${here}[${mk}]`);
+      }
       out[key] = m;
     } else if (field.repeated) {
       if (!Array.isArray(v)) throw new EncodeError('repeated field must be an array', here);
-      out[key] = v.map((item, i) => convertField(rt, item, `${here}[${i}]`));
+      const items = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) items[i] = convertField(field, v[i]!, `${here}[${i}]`);
+      out[key] = items;
     } else {
-      out[key] = convertField(rt, v, here);
+      out[key] = convertField(field, v, here);
     }
   }
   return out;
 }
 
-function convertField(rt: protobuf.Type | protobuf.Enum | null, v: Json, where: string): unknown {
-  if (rt instanceof protobuf.Type) return convertMessage(rt, v, where);
-  if (rt instanceof protobuf.Enum) {
-    if (typeof v === 'number' && Number.isInteger(v)) return v;
-    if (typeof v === 'string' && v in rt.values) return rt.values[v];
-    throw new EncodeError(`${JSON.stringify(v)} is not a value of enum ${fullNameOf(rt).slice(1)}`, where);
+/** What encoding needs of a message type, read from protobufjs's reflection once per type. */
+interface TypeInfo {
+  readonly fullName: string;
+  readonly fields: ReadonlyMap<string, FieldInfo>;
+}
+
+interface FieldInfo {
+  readonly map: boolean;
+  readonly repeated: boolean;
+  readonly message: protobuf.Type | undefined;
+  readonly enumType: protobuf.Enum | undefined;
+  /** The protobuf scalar type when the field is neither a message nor an enum. */
+  readonly scalar: string;
+  readonly keyType: string | undefined;
+  readonly keyRe: RegExp | undefined;
+  /** The (non-synthetic or synthetic) oneof the field belongs to: at most one member may be set. */
+  readonly oneof: string | undefined;
+}
+
+const infos = new WeakMap<protobuf.Type, TypeInfo>();
+
+function infoOf(type: protobuf.Type): TypeInfo {
+  let info = infos.get(type);
+  if (!info) {
+    const fields = new Map<string, FieldInfo>();
+    for (const f of type.fieldsArray) {
+      f.resolve();
+      const rt = f.resolvedType;
+      const keyType = f instanceof protobuf.MapField ? f.keyType : undefined;
+      fields.set(f.name, {
+        map: f.map,
+        repeated: f.repeated,
+        message: rt instanceof protobuf.Type ? rt : undefined,
+        enumType: rt instanceof protobuf.Enum ? rt : undefined,
+        scalar: f.type,
+        keyType,
+        keyRe: keyRegExp(keyType),
+        oneof: f.partOf?.name,
+      });
+    }
+    info = { fullName: fullNameOf(type), fields };
+    infos.set(type, info);
   }
-  return v;
+  return info;
+}
+
+/** The check protobufjs's verify makes of a map key of this type (none for string keys). */
+function keyRegExp(keyType: string | undefined): RegExp | undefined {
+  switch (keyType) {
+    case undefined:
+    case 'string':
+      return undefined;
+    case 'bool':
+      return /^true|false|0|1$/;
+    case 'int64':
+    case 'uint64':
+    case 'sint64':
+    case 'fixed64':
+    case 'sfixed64':
+      return protobuf.util.key64Re;
+    default:
+      return protobuf.util.key32Re;
+  }
+}
+
+function convertField(f: FieldInfo, v: Json, where: string): unknown {
+  if (f.message) return convertMessage(f.message, v, where);
+  const e = f.enumType;
+  if (e) {
+    if (typeof v === 'number' && Number.isInteger(v) && v in e.valuesById) return v;
+    if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(e.values, v)) return e.values[v];
+    throw new EncodeError(`${JSON.stringify(v)} is not a value of enum ${fullNameOf(e).slice(1)}`, where);
+  }
+  switch (f.scalar) {
+    case 'int32':
+    case 'sint32':
+    case 'sfixed32':
+      if (isInteger(v)) return v | 0;
+      throw new EncodeError(`integer expected, got ${JSON.stringify(v)}`, where);
+    case 'uint32':
+    case 'fixed32':
+      if (isInteger(v)) return v >>> 0;
+      throw new EncodeError(`integer expected, got ${JSON.stringify(v)}`, where);
+    case 'int64':
+    case 'uint64':
+    case 'sint64':
+    case 'fixed64':
+    case 'sfixed64':
+      if (isInteger(v)) return v;
+      throw new EncodeError(`integer expected, got ${JSON.stringify(v)}`, where);
+    case 'float':
+    case 'double':
+      if (typeof v === 'number') return v;
+      throw new EncodeError(`number expected, got ${JSON.stringify(v)}`, where);
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      throw new EncodeError(`boolean expected, got ${JSON.stringify(v)}`, where);
+    case 'string':
+      if (typeof v === 'string') return v;
+      throw new EncodeError(`string expected, got ${JSON.stringify(v)}`, where);
+    case 'bytes':
+      // Base64 text, as in the JSON mapping: protobufjs's writer decodes it.
+      if (typeof v === 'string') return v;
+      throw new EncodeError(`base64 string expected, got ${JSON.stringify(v)}`, where);
+    default:
+      throw new EncodeError(`unsupported field type ${f.scalar}`, where);
+  }
+}
+
+function isInteger(v: Json): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && Math.floor(v) === v;
 }
 
 function structValue(v: Json): Record<string, unknown> {
-  if (v === null) return { null_value: 'NULL_VALUE' };
+  if (v === null) return { null_value: 0 }; // NullValue.NULL_VALUE
   if (typeof v === 'number') return { number_value: v };
   if (typeof v === 'string') return { string_value: v };
   if (typeof v === 'boolean') return { bool_value: v };
