@@ -38,6 +38,8 @@ export class Store {
   };
   private readonly listeners = new Set<StoreListener>();
   private cached: StoreSnapshot | undefined;
+  /** The immutable copy of each kind's map in the last snapshot, until that kind changes. */
+  private readonly copies = new Map<WatchedKind, ReadonlyMap<string, WatchedObject>>();
 
   onChange(listener: StoreListener): () => void {
     this.listeners.add(listener);
@@ -83,7 +85,15 @@ export class Store {
   snapshot(): StoreSnapshot {
     if (!this.cached) {
       const s: Record<string, ReadonlyMap<string, WatchedObject>> = {};
-      for (const kind of Object.keys(this.maps) as WatchedKind[]) s[FIELD[kind]] = new Map(this.maps[kind]);
+      for (const kind of Object.keys(this.maps) as WatchedKind[]) {
+        // Only the kinds changed since the last snapshot are copied: the others keep their copy.
+        let copy = this.copies.get(kind);
+        if (!copy) {
+          copy = new Map(this.maps[kind]);
+          this.copies.set(kind, copy);
+        }
+        s[FIELD[kind]] = copy;
+      }
       this.cached = s as unknown as StoreSnapshot;
     }
     return this.cached;
@@ -91,6 +101,7 @@ export class Store {
 
   private changed(kinds: Set<WatchedKind>): void {
     this.cached = undefined;
+    for (const k of kinds) this.copies.delete(k);
     for (const l of this.listeners) l(kinds);
   }
 }
