@@ -186,13 +186,19 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
   }
   served.push(...mergeCanaries({ canaries, store, sink, hosts, claims: pathClaims, catchAllHost: CATCH_ALL_HOST, addCluster: (c) => clusters.set(c.name, c) }));
 
+  const reusable = previousHosts;
   const virtualHosts: VirtualHost[] = [...hosts.entries()]
     .filter(([, hr]) => hr.routes.length > 0 || hr.fallback)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([host, hr]) => ({
-      host,
-      routes: [...hr.routes.sort((a, b) => comparePathMatch(a.match.path, b.match.path)), ...(hr.fallback ? [hr.fallback] : [])],
-    }));
+    .map(([host, hr]) => {
+      const vh: VirtualHost = {
+        host,
+        routes: [...hr.routes.sort((a, b) => comparePathMatch(a.match.path, b.match.path)), ...(hr.fallback ? [hr.fallback] : [])],
+      };
+      const prior = reusable.get(host);
+      return prior && sameData(prior, vh) ? prior : vh;
+    });
+  previousHosts = new Map(virtualHosts.map((vh) => [vh.host, vh]));
 
   // Cluster policies (warmup) from the Services and the served routes' Ingresses: see cluster-policy.ts.
   attachClusterPolicies(clusters, virtualHosts, served, store, sink);
@@ -227,6 +233,39 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
     diagnostics: sink.items,
     ingresses: served,
   };
+}
+
+/**
+ * The virtual hosts of the last build, by host. A host whose routes are equal in content to
+ * the last build's keeps that VirtualHost object, so what is memoised by object downstream
+ * (translateVirtualHost, the consistency check, the encoder's virtual host bytes) is reused for
+ * every host a change did not touch. Model objects are never mutated once built.
+ */
+let previousHosts = new Map<string, VirtualHost>();
+
+/** Deep equality of plain data (objects, arrays, primitives); any other object only when identical. */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const pa = Object.getPrototypeOf(a) as unknown;
+  const pb = Object.getPrototypeOf(b) as unknown;
+  if (pa !== pb || (pa !== Object.prototype && pa !== null)) return false;
+  // Same keys in the same order: the reused object must give the same output, key order included.
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i]!;
+    if (k !== kb[i]) return false;
+    if (!sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 function hostRoutes(hosts: Map<string, HostRoutes>, host: string): HostRoutes {
