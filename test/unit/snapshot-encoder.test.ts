@@ -75,3 +75,17 @@ describe('SnapshotEncoder', () => {
     expect(() => new SnapshotEncoder().build({ ...empty, routes: [{ name: 'http', virtual_hosts: [{ name: 'v', domainz: ['a'] }] }] })).toThrow(/unknown field "domainz"/);
   });
 });
+
+describe('SnapshotEncoder memo', () => {
+  it('reuses a Resource exactly when the JSON text is the same', () => {
+    const encoder = new SnapshotEncoder();
+    const res = (c: JsonObject) => encoder.build({ ...empty, clusters: [c] }).types['type.googleapis.com/envoy.config.cluster.v3.Cluster'].resources.get('c')!;
+    const a = res({ name: 'c', type: 'EDS', connect_timeout: '1s' });
+    expect(res({ name: 'c', type: 'EDS', connect_timeout: '1s' })).toBe(a);
+    expect(res({ name: 'c', type: 'EDS', connect_timeout: '1s', lb_policy: undefined } as unknown as JsonObject)).toBe(a);
+    const b = res({ name: 'c', connect_timeout: '1s', type: 'EDS' });
+    expect(b).not.toBe(a); // other key order: other JSON text (same bytes)
+    expect(b.version).toBe(a.version);
+    expect(res({ name: 'c', type: 'EDS', connect_timeout: '2s' }).version).not.toBe(a.version);
+  });
+});

@@ -19,19 +19,50 @@ const FIELDS: Record<TypeUrl, keyof EnvoyResources> = {
 };
 
 /**
- * Encodes resources, reusing the Resource of an earlier build when the JSON is the
+ * Encodes resources, reusing the Resource of an earlier build when the content is the
  * same. Keep one encoder per pipeline: its memo is what makes a one-Ingress change cheap.
  */
 interface Entry {
-  readonly json: string;
+  /** A resource object with this content (resource objects are never mutated once built). */
+  readonly value: JsonObject;
   readonly resource: Resource;
 }
 
 /** A name may carry different content in different groups (e.g. endpoints for gRPC clients). */
 type Memo = Map<string, Entry[]>;
 
-function find(memo: Memo, key: string, json: string): Entry | undefined {
-  return memo.get(key)?.find((e) => e.json === json);
+function find(memo: Memo, key: string, value: JsonObject): Entry | undefined {
+  return memo.get(key)?.find((e) => sameJson(e.value, value));
+}
+
+/**
+ * Whether two values have the same JSON text (what JSON.stringify gives), without making
+ * it: keys in the same order, keys whose value is undefined left out. Shared sub-objects
+ * (memoised virtual hosts) compare in O(1). It may answer false for two values of the same
+ * text (NaN and null, say): that only costs an encoding.
+ */
+function sameJson(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < ka.length && a[ka[i]!] === undefined) i++;
+    while (j < kb.length && b[kb[j]!] === undefined) j++;
+    if (i === ka.length || j === kb.length) return i === ka.length && j === kb.length;
+    const k = ka[i]!;
+    if (k !== kb[j] || !sameJson(a[k], b[k])) return false;
+    i++;
+    j++;
+  }
 }
 
 export class SnapshotEncoder {
@@ -39,7 +70,7 @@ export class SnapshotEncoder {
   /**
    * The entry of each resource object of the last build. Translation reuses objects for
    * unchanged input (memoised virtual hosts, shared groups), and resource objects are
-   * never mutated once built: the same object has the same JSON, so it is not stringified again.
+   * never mutated once built: the same object has the same content, so it is not compared again.
    */
   private objects = new Map<object, Entry>();
 
@@ -69,13 +100,12 @@ export class SnapshotEncoder {
         if (!entry) {
           const key = `${typeUrl}\u0000${name}`;
           const prior = this.objects.get(r);
-          const json = prior ? prior.json : typeUrl === ROUTE ? this.routeConfigurationJson(r) : JSON.stringify(r);
-          entry = find(next, key, json);
+          entry = find(next, key, r);
           if (!entry) {
-            entry = prior ?? find(this.memo, key, json);
+            entry = prior ?? find(this.memo, key, r);
             if (!entry) {
               const bytes = typeUrl === ROUTE ? this.encodeRouteConfiguration(r) : encodeMessage(typeUrl, r);
-              entry = { json, resource: { typeUrl, name, version: hash(bytes), bytes } };
+              entry = { value: r, resource: { typeUrl, name, version: hash(bytes), bytes } };
             }
             const list = next.get(key);
             if (list) list.push(entry);
@@ -92,37 +122,10 @@ export class SnapshotEncoder {
 
   // A RouteConfiguration holds every virtual host (the `http` one: all of them), and a
   // changed Ingress changes a few. Virtual host objects are memoised by the translator, so
-  // their JSON text and bytes are memoised here by object, and the RouteConfiguration's are
-  // put together from them: the same text JSON.stringify gives, the same bytes protobufjs
-  // gives (it writes fields in field-number order: name = 1, then each virtual_hosts = 2 as
+  // their bytes are memoised here by object, and the RouteConfiguration's are put together
+  // from them: the same bytes protobufjs gives (it writes fields in field-number order: name = 1, then each virtual_hosts = 2 as
   // tag, length, VirtualHost bytes, then every other field, all numbered above 2).
-  private readonly vhostJson = new WeakMap<object, string>();
   private readonly vhostBytes = new WeakMap<object, Uint8Array>();
-
-  private routeConfigurationJson(r: JsonObject): string {
-    const vhosts = r['virtual_hosts'];
-    if (!Array.isArray(vhosts)) return JSON.stringify(r);
-    const parts: string[] = [];
-    for (const k of Object.keys(r)) {
-      if (k === 'virtual_hosts') {
-        parts.push(`"virtual_hosts":[${vhosts.map((vh) => this.vhostJsonOf(vh)).join(',')}]`);
-        continue;
-      }
-      const v = JSON.stringify(r[k]);
-      if (v !== undefined) parts.push(`${JSON.stringify(k)}:${v}`);
-    }
-    return `{${parts.join(',')}}`;
-  }
-
-  private vhostJsonOf(vh: Json): string {
-    if (!isPlainObject(vh)) return JSON.stringify(vh) ?? 'null';
-    let json = this.vhostJson.get(vh);
-    if (json === undefined) {
-      json = JSON.stringify(vh);
-      this.vhostJson.set(vh, json);
-    }
-    return json;
-  }
 
   private encodeRouteConfiguration(r: JsonObject): Uint8Array {
     const { name, virtual_hosts: vhosts, ...rest } = r;
