@@ -257,15 +257,14 @@ function sameData(a: unknown, b: unknown): boolean {
   const pb = Object.getPrototypeOf(b) as unknown;
   if (pa !== pb || (pa !== Object.prototype && pa !== null)) return false;
   // Same keys in the same order: the reused object must give the same output, key order included.
-  const ka = Object.keys(a);
+  // One key list, not two: for-in walks a's own keys in the same order Object.keys gives.
   const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (let i = 0; i < ka.length; i++) {
-    const k = ka[i]!;
-    if (k !== kb[i]) return false;
+  let i = 0;
+  for (const k in a) {
+    if (k !== kb[i++]) return false;
     if (!sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   }
-  return true;
+  return i === kb.length;
 }
 
 function hostRoutes(hosts: Map<string, HostRoutes>, host: string): HostRoutes {
