@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
 import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { eventually } from '../helpers/wait.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 
 const good = `apiVersion: networking.k8s.io/v1
@@ -17,14 +18,6 @@ spec:
           - { path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }
 `;
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition not met in time');
-}
 
 async function diagnostics(t: TestControlPlane): Promise<Array<{ code: string; text: string; object: { name: string } }>> {
   const r = await fetch(`http://127.0.0.1:${t.cp.adminPort}/debug/diagnostics`);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
 import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { eventually } from '../helpers/wait.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { SnapshotEncoder } from '../../control-plane/src/xds/cache/snapshot.js';
 import type { JsonObject } from '../../control-plane/src/xds/encode.js';
@@ -19,14 +20,6 @@ spec:
           - { path: /, pathType: Prefix, backend: { service: { name: ${svc}, port: { number: 80 } } } }
 `;
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('a NACK from the real Envoy', () => {
   let a: Backend, b: Backend;

@@ -10,6 +10,7 @@ import { DEFAULT_PIPELINE_OPTIONS } from '../../control-plane/src/pipeline/trans
 import { startControlPlane, type RunningControlPlane } from '../../control-plane/src/serve.js';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
 import { INGRESS_CLASS_YAML, serviceYaml } from '../helpers/control-plane.js';
+import { eventually } from '../helpers/wait.js';
 import { testEnvoy } from '../helpers/envoy.js';
 import { freePorts } from '../helpers/ports.js';
 
@@ -20,14 +21,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('control-plane restart', () => {
   it('Envoy keeps serving while it is down and gets nothing new after it is back', async () => {
@@ -73,7 +66,7 @@ spec:
 
     const second = await startControlPlane(opts, silentLogger());
     running.push(second);
-    await eventually(async () => second.proxies.list().length === 1);
+    await eventually(async () => second.proxies.list().length === 1, 15_000);
     await new Promise((r) => setTimeout(r, 1000));
     const after = await updates();
     // update_attempt counts stream (re)connections; update_success counts applied responses: none.
