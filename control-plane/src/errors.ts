@@ -1,6 +1,14 @@
 // The coded diagnostic registry. Every rejection xgate makes has a code here, so
-// logs, Events, metrics and docs can name it.
-export const CODES = {
+// logs, Events, metrics and docs can name it. Each feature area keeps its codes in
+// its own file under errors/ (a `Record<\`XG_${string}\`, string>` checked with
+// `satisfies`), merged here.
+import { AUTH_CODES } from './errors/auth.js';
+import { ACCESS_CODES } from './errors/access.js';
+import { ROUTING_CODES } from './errors/routing.js';
+import { TRAFFIC_CODES } from './errors/traffic.js';
+import { UPSTREAM_CODES } from './errors/upstream.js';
+
+const CORE_CODES = {
   XG_MANIFEST_YAML: 'A manifest file is not valid YAML',
   XG_MANIFEST_SHAPE: 'A manifest document is not a Kubernetes object (apiVersion, kind, metadata.name)',
   XG_MANIFEST_UNKNOWN_KIND: 'A manifest document has a kind xgate does not read',
@@ -33,6 +41,16 @@ export const CODES = {
   XG_WARMUP_NOT_APPLICABLE: 'Warmup (slow start) does not apply with hash or cookie affinity',
   XG_TRANSLATE_INTERNAL: 'Translation of an object failed unexpectedly',
   XG_XDS_NACK: 'A proxy rejected a resource',
+  XG_HOST_POLICY_CONFLICT: 'Ingresses serving one host ask for different domain-level settings: the oldest wins',
 } as const;
 
-export type Code = keyof typeof CODES;
+export const CODES = {
+  ...CORE_CODES,
+  ...ROUTING_CODES,
+  ...TRAFFIC_CODES,
+  ...UPSTREAM_CODES,
+  ...ACCESS_CODES,
+  ...AUTH_CODES,
+} as const;
+
+export type Code = keyof typeof CODES & string;

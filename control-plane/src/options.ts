@@ -61,6 +61,7 @@ const PIPELINE_FLAGS = {
   'bind-address': { type: 'string' },
   'http-port': { type: 'string' },
   'https-port': { type: 'string' },
+  'ca-bundle': { type: 'string' },
 } as const;
 
 function pipelineOptions(v: Record<string, string | boolean | undefined>): PipelineOptions {
@@ -77,7 +78,15 @@ function pipelineOptions(v: Record<string, string | boolean | undefined>): Pipel
     bindAddress: bind,
     httpPort: port(v['http-port'], DEFAULT_PIPELINE_OPTIONS.httpPort, '--http-port'),
     httpsPort: port(v['https-port'], DEFAULT_PIPELINE_OPTIONS.httpsPort, '--https-port'),
+    caBundle: caBundle(v['ca-bundle']),
   };
+}
+
+function caBundle(v: unknown): string {
+  if (v === undefined) return DEFAULT_PIPELINE_OPTIONS.caBundle;
+  const s = String(v);
+  if (!s.startsWith('/') || /[\0\n\r]/.test(s)) throw new UsageError(`--ca-bundle ${s} must be an absolute path (in the Envoy pod)`);
+  return s;
 }
 
 function port(v: unknown, dflt: number, flag: string): number {

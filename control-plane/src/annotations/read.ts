@@ -1,18 +1,30 @@
-// Reads every family's annotations of one Ingress into its route policy.
+// Reads every family's annotations of one Ingress into its route and host policies.
 import type { DiagnosticSink, ObjectRef } from '../diagnostics.js';
-import type { RoutePolicy } from '../model/ir.js';
+import type { HostPolicy, RoutePolicy } from '../model/ir.js';
 import type { Ingress } from '../sources/k8s-types.js';
+import type { FamilyContext } from './family.js';
 import { FAMILIES } from './families.js';
 import { AnnotationReader } from './reader.js';
 
-export function readIngressPolicy(ing: Ingress, ref: ObjectRef, sink: DiagnosticSink): RoutePolicy | undefined {
+export interface IngressPolicy {
+  readonly route?: RoutePolicy;
+  readonly host?: HostPolicy;
+}
+
+export type PolicyContext = Omit<FamilyContext, 'ingress' | 'namespace' | 'ref'>;
+
+export function readIngressPolicy(ing: Ingress, ref: ObjectRef, sink: DiagnosticSink, pctx: PolicyContext): IngressPolicy {
   const annotations = ing.metadata.annotations ?? {};
   const r = new AnnotationReader(annotations, ref, sink);
-  let policy: Record<string, unknown> | undefined;
+  const ctx: FamilyContext = { ...pctx, ingress: ing, namespace: ref.namespace, ref };
+  let route: Record<string, unknown> | undefined;
+  let host: Record<string, unknown> | undefined;
   for (const family of FAMILIES) {
-    const part = family.parse(r, { ingress: ing, namespace: ref.namespace });
-    if (part) policy = { ...policy, ...part };
+    const part = family.parse(r, ctx);
+    if (part) route = { ...route, ...part };
+    const hostPart = family.parseHost?.(r, ctx);
+    if (hostPart) host = { ...host, ...hostPart };
   }
   r.reportUnknown();
-  return policy as RoutePolicy | undefined;
+  return { ...(route ? { route: route as RoutePolicy } : {}), ...(host ? { host: host as HostPolicy } : {}) };
 }

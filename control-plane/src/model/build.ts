@@ -4,13 +4,15 @@
 import { DiagnosticSink, type ObjectRef } from '../diagnostics.js';
 import type { Ingress, IngressBackend } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
-import { readIngressPolicy } from '../annotations/read.js';
+import { readIngressPolicy, type PolicyContext } from '../annotations/read.js';
+import type { ExternalDocument } from '../annotations/family.js';
+import { mergeHostPolicies, type HostPolicyWish } from './host-policy.js';
 import { resolveBackend } from './backends.js';
 import { canaryMarker } from '../annotations/canary.js';
 import { mergeCanaries, warnStrayCanaryKeys } from './canary.js';
 import { attachClusterPolicies } from './cluster-policy.js';
 import { hasOurDefaultClass, isOurIngress } from './ingress-class.js';
-import type { Cluster, Model, Route, RouteAction, TlsHost, TlsSecret, VirtualHost } from './ir.js';
+import type { Cluster, HostPolicy, Model, Route, RouteAction, TlsHost, TlsSecret, VirtualHost } from './ir.js';
 import { isDnsLabel, isDnsSubdomain, isIngressHost } from './names.js';
 import type { ModelOptions } from './options.js';
 import { comparePathMatch, pathKey, toPathMatch } from './paths.js';
@@ -32,6 +34,8 @@ export interface ModelBuild {
   readonly diagnostics: DiagnosticSink['items'];
   /** The Ingresses that were served (in whole or part), in priority order. */
   readonly ingresses: readonly ObjectRef[];
+  /** URLs of documents the annotations asked the control plane to fetch (sorted). */
+  readonly externalUrls: readonly string[];
 }
 
 export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild {
@@ -49,14 +53,31 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
   const clusters = new Map<string, Cluster>();
   const served: ObjectRef[] = [];
   const canaries: Ingress[] = [];
+  const hostWishes: HostPolicyWish[] = [];
+  const externalUrls = new Set<string>();
+  const external = (url: string): ExternalDocument | undefined => {
+    externalUrls.add(url);
+    return store.external?.get(url);
+  };
 
   for (const ing of ingresses) {
     const ns = ing.metadata.namespace!;
     const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
-    if (canaryMarker(ing.metadata.annotations) !== 'primary') {
+    const isCanary = canaryMarker(ing.metadata.annotations) !== 'primary';
+    const pctx: PolicyContext = {
+      store,
+      diagnosticsOnly: isCanary,
+      external,
+      useBackend: (backend) => {
+        const r = resolveBackend(ns, backend, store);
+        if (r.ok && !isCanary) clusters.set(r.cluster.name, r.cluster);
+        return r;
+      },
+    };
+    if (isCanary) {
       // A canary claims nothing; it is merged into its primaries' routes below (model/canary.ts).
       // Its other annotations are read for their diagnostics only: it inherits its primary's policy.
-      readIngressPolicy(ing, ref, sink);
+      readIngressPolicy(ing, ref, sink, pctx);
       canaries.push(ing);
       continue;
     }
@@ -65,7 +86,7 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
     const rules = Array.isArray(spec.rules) ? spec.rules : [];
     if (spec.rules !== undefined && !Array.isArray(spec.rules)) sink.error('XG_INGRESS_INVALID', ref, 'spec.rules must be a list', 'spec.rules');
     const ingHosts: string[] = [];
-    const policy = readIngressPolicy(ing, ref, sink);
+    const { route: policy, host: hostPolicy } = readIngressPolicy(ing, ref, sink, pctx);
     const withPolicy = policy ? { policy } : {};
 
     const action = (backend: IngressBackend | undefined, field: string): RouteAction | undefined => {
@@ -182,18 +203,23 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
         tlsClaims.set(h, { secret, namespace: ns, secretName: t.secretName, owner: ref, field: `${field}.secretName` });
       }
     });
+    if (hostPolicy) hostWishes.push({ source: ref, hosts: ingHosts, policy: hostPolicy });
     served.push(ref);
   }
   served.push(...mergeCanaries({ canaries, store, sink, hosts, claims: pathClaims, catchAllHost: CATCH_ALL_HOST, addCluster: (c) => clusters.set(c.name, c) }));
 
+  // Domain-level policies, per host, oldest Ingress first: see host-policy.ts.
+  const hostPolicies: ReadonlyMap<string, HostPolicy> = mergeHostPolicies(hostWishes, sink);
   const reusable = previousHosts;
   const virtualHosts: VirtualHost[] = [...hosts.entries()]
     .filter(([, hr]) => hr.routes.length > 0 || hr.fallback)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([host, hr]) => {
+      const hp = hostPolicies.get(host);
       const vh: VirtualHost = {
         host,
         routes: [...hr.routes.sort((a, b) => comparePathMatch(a.match.path, b.match.path)), ...(hr.fallback ? [hr.fallback] : [])],
+        ...(hp ? { policy: hp } : {}),
       };
       const prior = reusable.get(host);
       return prior && sameData(prior, vh) ? prior : vh;
@@ -220,7 +246,8 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
       secrets.set(claim.secret, r.secret);
     }
     if (!hosts.has(host)) continue;
-    tlsHosts.push({ host, secret: claim.secret });
+    const hp = hostPolicies.get(host);
+    tlsHosts.push({ host, secret: claim.secret, ...(hp ? { policy: hp } : {}) });
   }
 
   return {
@@ -232,6 +259,7 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
     },
     diagnostics: sink.items,
     ingresses: served,
+    externalUrls: [...externalUrls].sort(),
   };
 }
 

@@ -23,7 +23,17 @@ export interface VirtualHost {
   readonly host: string;
   /** In match order: the first route that matches wins. */
   readonly routes: readonly Route[];
+  /** Domain-level policy merged from the host's Ingresses (see HostPolicy). */
+  readonly policy?: HostPolicy;
 }
+
+/**
+ * Domain-level policies (one optional field per family, declared by declaration merging
+ * like RoutePolicy): merged per host from every Ingress that serves it, oldest first.
+ * They apply to the virtual host (and, for TLS settings, to the host's HTTPS filter chain).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface HostPolicy {}
 
 export interface Route {
   /** Unique within the virtual host and stable across restarts. */
@@ -104,6 +114,8 @@ export interface TlsHost {
   readonly host: string;
   /** Secret name (see TlsSecret.name). */
   readonly secret: string;
+  /** The host's domain-level policy (the same object as its VirtualHost's). */
+  readonly policy?: HostPolicy;
 }
 
 export interface TlsSecret {

@@ -17,14 +17,12 @@ const NONE: readonly Ref[] = [];
 const listenerRefs = new WeakMap<object, readonly Ref[]>();
 const routeRefs = new WeakMap<object, readonly Ref[]>();
 
-const collectListener: Collect = (key, value, _parent, out) => {
+const collectListener: Collect = (key, value, parent, out) => {
   if (key === 'route_config_name' && typeof value === 'string') out.push([0, value]);
-  if (key === 'tls_certificate_sds_secret_configs' && Array.isArray(value)) {
-    for (const s of value) {
-      const name = (s as { name?: unknown }).name;
-      if (typeof name === 'string') out.push([1, name]);
-    }
-  }
+  // Any SdsSecretConfig: { name, sds_config } (certificates, validation contexts, OAuth2 secrets).
+  if (key === 'name' && typeof value === 'string' && 'sds_config' in parent) out.push([1, value]);
+  // Clusters named by HTTP filters (JWKS fetch, ext_authz, OAuth2 token endpoint).
+  if (key === 'cluster' && typeof value === 'string') out.push([2, value]);
 };
 
 const collectRoute: Collect = (key, value, parent, out) => {
@@ -42,6 +40,7 @@ export function checkConsistency(r: EnvoyResources): string[] {
     for (const [kind, name] of refsOf(l, collectListener, listenerRefs)) {
       if (kind === 0 && !routes.has(name)) problems.push(`listener ${resourceName(l)} refers to missing route configuration ${name}`);
       if (kind === 1 && !secrets.has(name)) problems.push(`listener ${resourceName(l)} refers to missing secret ${name}`);
+      if (kind === 2 && !clusters.has(name)) problems.push(`listener ${resourceName(l)} refers to missing cluster ${name}`);
     }
   }
   for (const rc of r.routes) {

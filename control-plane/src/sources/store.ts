@@ -1,5 +1,6 @@
 // The store: the current set of watched objects, fed by a source (manifest folder or
 // Kubernetes informers). The model reads immutable snapshots of it.
+import type { ExternalDocument } from './external.js';
 import type { WatchedKind, WatchedObject, Ingress, IngressClass, Service, EndpointSlice, Secret, Pod } from './k8s-types.js';
 
 export interface StoreSnapshot {
@@ -9,6 +10,8 @@ export interface StoreSnapshot {
   readonly endpointSlices: ReadonlyMap<string, EndpointSlice>;
   readonly secrets: ReadonlyMap<string, Secret>;
   readonly pods: ReadonlyMap<string, Pod>;
+  /** Documents fetched by the control plane, by URL (see external.ts); absent when none. */
+  readonly external?: ReadonlyMap<string, ExternalDocument>;
 }
 
 /** Key of an object within its kind: `namespace/name`, or `name` for cluster-scoped kinds. */

@@ -1,6 +1,7 @@
 // Cluster → CDS Cluster (endpoints by EDS over ADS), then the cluster policies.
 import type { Cluster } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
+import { applyClusterPolicies } from './policies.js';
 import { applySlowStart } from './policies/slow-start.js';
 import { adsSource } from './well-known.js';
 
@@ -18,5 +19,6 @@ export function translateCluster(c: Cluster): JsonObject {
     common_lb_config: { update_merge_window: '0s' },
   };
   applySlowStart(c, cluster);
+  applyClusterPolicies(c, cluster);
   return cluster;
 }

@@ -4,10 +4,16 @@ export interface TranslateOptions {
   readonly bindAddress: string;
   readonly httpPort: number;
   readonly httpsPort: number;
+  /**
+   * CA bundle (a file in the Envoy pod) that verifies the certificates of external HTTPS
+   * services Envoy calls itself (JWKS URLs, OIDC token endpoints, auth services).
+   */
+  readonly caBundle: string;
 }
 
 export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {
   bindAddress: '0.0.0.0',
   httpPort: 8080,
   httpsPort: 8443,
+  caBundle: '/etc/ssl/certs/ca-certificates.crt',
 };

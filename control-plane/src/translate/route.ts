@@ -1,7 +1,7 @@
 // VirtualHost → RouteConfiguration entries.
 import type { HeaderMatch, PathMatch, Route, RouteAction, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
-import { applyRoutePolicies } from './policies.js';
+import { applyHostPolicies, applyRoutePolicies } from './policies.js';
 
 export function translateRouteConfiguration(name: string, vhosts: readonly VirtualHost[]): JsonObject {
   return {
@@ -23,6 +23,7 @@ export function translateVirtualHost(vh: VirtualHost): JsonObject {
     domains: [vh.host],
     routes: vh.routes.map((r) => translateRoute(r, authority)),
   };
+  applyHostPolicies(vh.policy, out);
   vhostMemo.set(vh, out);
   return out;
 }

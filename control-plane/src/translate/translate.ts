@@ -9,6 +9,7 @@ import type { TranslateOptions } from './options.js';
 import type { EnvoyResources, GroupResources } from './resources.js';
 import { translateRouteConfiguration } from './route.js';
 import { translateSecret } from './secret.js';
+import { contributedResources } from './contributions.js';
 
 export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions): GroupResources {
   const clusters = model.clusters.map(translateCluster);
@@ -18,12 +19,14 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   const tlsHosts = model.tlsHosts.filter((t) => byHost.has(t.host));
   const httpsRoutes = tlsHosts.map((t) => translateRouteConfiguration(httpsRouteConfigName(t.host), [byHost.get(t.host)!]));
 
+  const extra = contributedResources(model, opts);
+
   const envoy: EnvoyResources = {
-    listeners: [httpListener(opts), ...(tlsHosts.length ? [httpsListener(tlsHosts, opts)] : [])],
+    listeners: [httpListener(opts, extra.httpFilters), ...(tlsHosts.length ? [httpsListener(tlsHosts, opts, extra.httpFilters)] : [])],
     routes: [httpRoutes, ...httpsRoutes],
-    clusters,
+    clusters: extra.clusters.length ? [...clusters, ...extra.clusters] : clusters,
     endpoints: cla[ENVOY_GROUP]!,
-    secrets: model.secrets.map(translateSecret),
+    secrets: extra.secrets.length ? [...model.secrets.map(translateSecret), ...extra.secrets] : model.secrets.map(translateSecret),
   };
   const grpc: EnvoyResources = {
     listeners: model.virtualHosts.filter((v) => !v.host.includes('*')).map((v) => apiListener(v.host)),
