@@ -3,6 +3,7 @@
 // its own file under errors/ (a `Record<\`XG_${string}\`, string>` checked with
 // `satisfies`), merged here.
 import { AUTH_CODES } from './errors/auth.js';
+import { AUTH_EXTERNAL_CODES } from './errors/auth-external.js';
 import { ACCESS_CODES } from './errors/access.js';
 import { ROUTING_CODES } from './errors/routing.js';
 import { TRAFFIC_CODES } from './errors/traffic.js';
@@ -51,6 +52,7 @@ export const CODES = {
   ...UPSTREAM_CODES,
   ...ACCESS_CODES,
   ...AUTH_CODES,
+  ...AUTH_EXTERNAL_CODES,
 } as const;
 
 export type Code = keyof typeof CODES & string;

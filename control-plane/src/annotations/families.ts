@@ -5,6 +5,7 @@ import { canaryKeysFamily } from './canary.js';
 import { timeoutFamily } from './timeout.js';
 import { warmupFamily } from './warmup.js';
 import { AUTH_FAMILIES } from './groups/auth.js';
+import { AUTH_EXTERNAL_FAMILIES } from './groups/auth-external.js';
 import { ACCESS_FAMILIES } from './groups/access.js';
 import { ROUTING_FAMILIES } from './groups/routing.js';
 import { TRAFFIC_FAMILIES } from './groups/traffic.js';
@@ -19,4 +20,5 @@ export const FAMILIES: readonly AnnotationFamily[] = [
   ...UPSTREAM_FAMILIES,
   ...ACCESS_FAMILIES,
   ...AUTH_FAMILIES,
+  ...AUTH_EXTERNAL_FAMILIES,
 ];

@@ -13,6 +13,7 @@ import { TRAFFIC_TRANSLATORS } from './groups/traffic.js';
 import { UPSTREAM_TRANSLATORS } from './groups/upstream.js';
 import { ACCESS_TRANSLATORS } from './groups/access.js';
 import { AUTH_TRANSLATORS } from './groups/auth.js';
+import { AUTH_EXTERNAL_TRANSLATORS } from './groups/auth-external.js';
 
 const AREAS: readonly AreaTranslators[] = [
   { route: [applyTimeout] },
@@ -21,6 +22,7 @@ const AREAS: readonly AreaTranslators[] = [
   UPSTREAM_TRANSLATORS,
   ACCESS_TRANSLATORS,
   AUTH_TRANSLATORS,
+  AUTH_EXTERNAL_TRANSLATORS,
 ];
 
 export const ROUTE_TRANSLATORS: readonly RoutePolicyTranslator[] = AREAS.flatMap((a) => a.route ?? []);

@@ -1,0 +1,4 @@
+// Annotation families of one area: external auth (ext_authz) and OIDC (issue 6).
+import type { AnnotationFamily } from '../family.js';
+
+export const AUTH_EXTERNAL_FAMILIES: readonly AnnotationFamily[] = [];
