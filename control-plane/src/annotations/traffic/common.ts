@@ -17,7 +17,9 @@ const PROTECTED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection
 export function headerNameProblem(name: string): string | undefined {
   if (name.startsWith(':')) return `${JSON.stringify(name)} is a pseudo-header; it cannot be modified`;
   if (!TOKEN.test(name)) return `${JSON.stringify(name.slice(0, 64))} is not an HTTP header name (RFC 7230 token characters, at most 256)`;
-  if (PROTECTED.has(name.toLowerCase())) return `${name} is a connection or framing header; it cannot be modified`;
+  const lower = name.toLowerCase();
+  if (lower === 'host') return 'Host cannot be modified (use upstream-vhost)';
+  if (PROTECTED.has(lower)) return `${name} is a connection or framing header; it cannot be modified`;
   return undefined;
 }
 

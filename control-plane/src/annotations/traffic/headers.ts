@@ -44,6 +44,7 @@ export function parseHeaderLines(value: string): HeaderEdit[] | string {
   if (lines.length === 0) return 'holds no header line ("name value")';
   if (lines.length > MAX_LINES) return `holds more than ${MAX_LINES} headers`;
   for (const line of lines) {
+    if (/[\r\0]/.test(line)) return 'a header line cannot hold CR or NUL';
     const m = /^(\S+)[ \t]+(.*)$/.exec(line);
     if (!m) return `line ${JSON.stringify(line.slice(0, 64))} is not "name value"`;
     const name = m[1]!;
