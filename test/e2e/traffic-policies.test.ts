@@ -109,6 +109,7 @@ const INGRESSES = [
   ingress('mirror-half', 'mirror-half.example.com', 'web', { [`${H}mirror-target-service`]: 'default/half:80', [`${H}mirror-percentage`]: '50' }),
   ingress('errors', 'errors.example.com', 'web', { [`${N}default-backend`]: 'errors', [`${N}custom-http-errors`]: '404,418' }),
   ingress('no-endpoints', 'empty.example.com', 'empty', { [`${N}default-backend`]: 'errors' }),
+  ingress('no-service', 'ghost.example.com', 'ghost', { [`${N}default-backend`]: 'errors' }),
   ingress('bad', 'bad.example.com', 'web', {
     [`${N}enable-cors`]: 'true',
     [`${N}cors-allow-origin`]: 'javascript:alert(1)',
@@ -305,6 +306,19 @@ describe('traffic policies through the real Envoy', () => {
       const r = await request(`${base}/`, { host: 'empty.example.com' });
       expect(r.echo?.backend).toBe('errors');
       expect(r.echo!.headers['x-code']).toBe('503');
+    });
+
+    it('answers from the default backend when the Service does not exist (the route\'s own 503)', async () => {
+      const r = await request(`${base}/`, { host: 'ghost.example.com' });
+      expect(r.echo?.backend).toBe('errors');
+      expect(r.echo!.headers['x-code']).toBe('503');
+    });
+
+    it('a hand-made error-route header reaches only the error page Service, as GET /', async () => {
+      const r = await request(`${base}/`, { host: 'errors.example.com', headers: { 'x-xgate-error-route': 'default/errors/Prefix:/' } });
+      expect(r.echo?.backend).toBe('errors');
+      const other = await request(`${base}/admin`, { host: 'errors.example.com', headers: { 'x-xgate-error-route': 'default/errors/Prefix:/' } });
+      expect(other.echo?.backend).toBe('web');
     });
   });
 
