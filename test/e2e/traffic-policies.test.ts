@@ -296,6 +296,13 @@ describe('traffic policies through the real Envoy', () => {
       expect(r.echo!.method).toBe('GET');
     });
 
+    it('replays a POST with a body as GET / (the body is not sent to the error page Service)', async () => {
+      const r = await request(`${base}/form`, { host: 'errors.example.com', method: 'POST', body: 'a=1'.repeat(1000), headers: { 'x-backend-status': '404', 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(r.echo?.backend).toBe('errors');
+      expect(r.echo!.method).toBe('GET');
+      expect(r.echo!.headers['content-length']).toBeUndefined();
+    });
+
     it('passes other statuses through', async () => {
       const r = await request(`${base}/`, { host: 'errors.example.com', headers: { 'x-backend-status': '500' } });
       expect(r.status).toBe(500);
