@@ -274,6 +274,7 @@ describe('traffic policies through the real Envoy', () => {
         return settled;
       }, 15_000, 300);
       const copies = half.requests - before;
+      process.stdout.write(`\n[traffic] mirror-percentage 50: ${copies} copies of ${total} requests\n`);
       // 50 % of 200: binomial, sd ≈ 7; a wide band keeps the test robust.
       expect(copies).toBeGreaterThan(total * 0.3);
       expect(copies).toBeLessThan(total * 0.7);
