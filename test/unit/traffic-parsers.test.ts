@@ -119,6 +119,13 @@ describe('CORS', () => {
     expect(re.matches('http://a.example.com')).toBe(false);
   });
 
+  it('refuses a wildcard origin whose regex Envoy would refuse (RE2 program size over 100)', () => {
+    const long = `https://*.${'a'.repeat(60)}.${'b'.repeat(60)}.example.org:8443`;
+    expect(parseOrigin(long)).toMatch(/too long for Envoy/);
+    // The same host without a wildcard is an exact match: no regex, no limit.
+    expect(parseOrigin(long.replace('*.', ''))).toMatchObject({ type: 'exact' });
+  });
+
   it('a "*" anywhere in the list allows any origin; duplicates collapse', () => {
     expect(parseOrigins('https://a.example.com, *')).toEqual([{ type: 'any' }]);
     expect(parseOrigins('https://a.example.com,https://A.example.com')).toEqual([{ type: 'exact', value: 'https://a.example.com' }]);
