@@ -26,7 +26,8 @@ const PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,=:@/%]*$/;
 const QUERY = /^\?[A-Za-z0-9\-._~!$&'()*+,=:@/?%]*$/;
 
 export function checkUrl(raw: string, opts: { maxLength?: number } = {}): UrlCheck {
-  const v = raw.trim();
+  // Not trimmed: a newline or space anywhere, even at the end, is refused.
+  const v = raw;
   if (v === '') return { ok: false, why: 'is empty' };
   if (v.length > (opts.maxLength ?? 2048)) return { ok: false, why: `is longer than ${opts.maxLength ?? 2048} characters` };
   const bad = FORBIDDEN.exec(v);
