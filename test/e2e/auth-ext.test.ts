@@ -21,7 +21,10 @@ async function authService(host: string): Promise<{ port: number; seen: Seen[]; 
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     req.resume();
     const v = req.headers['x-test-auth'];
-    if (v === 'allow') {
+    if (v === 'allow-anonymous') {
+      res.writeHead(200, { 'content-length': '0' });
+      res.end();
+    } else if (v === 'allow') {
       res.writeHead(200, { 'x-user': 'alice', 'x-internal': 'secret', 'content-length': '0' });
       res.end();
     } else if (v === 'deny') {
@@ -122,6 +125,10 @@ describe('external auth through the real Envoy', () => {
     expect(s.headers['x-sent-from']).toBe('xgate');
     expect(s.headers['x-test-auth']).toBe('allow');
     expect(s.headers['content-length']).toBe('0');
+    // A client can never supply a listed header itself: its copy is removed before auth.
+    const spoof = await request(`${base}/`, { host: 'shop.example.com', headers: { 'x-test-auth': 'allow-anonymous', 'x-user': 'mallory' } });
+    expect(spoof.status).toBe(200);
+    expect(spoof.echo?.headers['x-user']).toBeUndefined();
   });
 
   it('passes the auth service\'s denial back', async () => {

@@ -15,10 +15,18 @@ export const EXT_AUTHZ_TYPE = `${T}envoy.extensions.filters.http.ext_authz.v3.Ex
 const EXT_AUTHZ_PER_ROUTE_TYPE = `${T}envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute`;
 export const CUSTOM_RESPONSE_TYPE = `${T}envoy.extensions.filters.http.custom_response.v3.CustomResponse`;
 const LOCAL_RESPONSE_POLICY_TYPE = `${T}envoy.extensions.http.custom_response.local_response_policy.v3.LocalResponsePolicy`;
+const HEADER_MUTATION_TYPE = `${T}envoy.extensions.filters.http.header_mutation.v3.HeaderMutation`;
+const HEADER_MUTATION_PER_ROUTE_TYPE = `${T}envoy.extensions.filters.http.header_mutation.v3.HeaderMutationPerRoute`;
 const STATUS_CODE_INPUT_TYPE = `${T}envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput`;
 
 /** The custom_response instance that serves auth-signin redirects (one for all routes). */
 export const SIGNIN_FILTER = 'xgate.auth_signin';
+/**
+ * The header_mutation instance that removes the client's own copies of the
+ * auth-response-headers before ext_authz runs, so a header the auth service does not
+ * set can never be supplied by the client (ingress-nginx overwrites them, too).
+ */
+export const STRIP_FILTER = 'xgate.auth_strip';
 
 export function extAuthzFilterName(spec: ExtAuthSpec): string {
   return `xgate.ext_authz.${specHash(spec)}`;
@@ -106,6 +114,9 @@ const applyExtAuth: RoutePolicyTranslator = (policy: RoutePolicy, route: JsonObj
   // An explicit per-route config enables the instance listed `disabled: true` (a FilterConfig without one is refused).
   perFilterConfig(route, extAuthzFilterName(spec), { '@type': EXT_AUTHZ_PER_ROUTE_TYPE, check_settings: {} });
   if (spec.signin) perFilterConfig(route, SIGNIN_FILTER, signinConfig(spec.signin));
+  if (spec.responseHeaders.length) {
+    perFilterConfig(route, STRIP_FILTER, { '@type': HEADER_MUTATION_PER_ROUTE_TYPE, mutations: { request_mutations: spec.responseHeaders.map((h) => ({ remove: h })) } });
+  }
 };
 
 function specs(ctx: FilterContext): ExtAuthSpec[] {
@@ -136,4 +147,13 @@ const signinContributor: ResourceContributor = {
 };
 
 export const EXT_AUTHZ_ROUTE_TRANSLATORS: readonly RoutePolicyTranslator[] = [applyExtAuth];
-export const EXT_AUTHZ_CONTRIBUTORS: readonly ResourceContributor[] = [signinContributor, extAuthzContributor];
+/** Before ext_authz (and before the sign-in filter): strips client-sent auth response headers. */
+const stripContributor: ResourceContributor = {
+  order: FILTER_ORDER.extAuthz - 2,
+  httpFilters(ctx) {
+    const any = specs(ctx).some((s) => s.responseHeaders.length > 0);
+    return any ? [{ name: STRIP_FILTER, typed_config: { '@type': HEADER_MUTATION_TYPE }, disabled: true }] : [];
+  },
+};
+
+export const EXT_AUTHZ_CONTRIBUTORS: readonly ResourceContributor[] = [stripContributor, signinContributor, extAuthzContributor];
