@@ -216,7 +216,11 @@ export const oidcFamily: AnnotationFamily = {
       return failed;
     }
     const ownHmac = secretField(secret, HMAC_SECRET_KEY);
-    const hmacSecret = ownHmac && ownHmac.length >= 16 && ownHmac.length <= 4096 ? ownHmac : deriveHmacSecret(clientSecret);
+    if (ownHmac !== undefined && (ownHmac.length < 16 || ownHmac.length > 4096)) {
+      r.sink.error('XG_OIDC_SECRET', ctx.ref, `Secret ${ctx.namespace}/${sName}: "${HMAC_SECRET_KEY}" must be 16 to 4096 characters; every route of this Ingress answers 403`, field(secretName));
+      return failed;
+    }
+    const hmacSecret = ownHmac ?? deriveHmacSecret(clientSecret);
 
     // The discovery document, fetched by the control plane.
     const issuerUrl = urlString(iss.value);
