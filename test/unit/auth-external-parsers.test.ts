@@ -1,5 +1,6 @@
 // Table tests for the external-auth and OIDC parsers (annotations/auth-external/).
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { DiagnosticSink, type ObjectRef } from '../../control-plane/src/diagnostics.js';
 import { AnnotationReader } from '../../control-plane/src/annotations/reader.js';
 import type { FamilyContext } from '../../control-plane/src/annotations/family.js';
@@ -75,6 +76,17 @@ describe('checkUrl', () => {
     ['', false],
   ])('%j → %s', (url, ok) => {
     expect(checkUrl(url).ok).toBe(ok);
+  });
+
+  it('never accepts a value holding a newline, ;, {, }, a quote or a space, wherever it is', () => {
+    const bad = fc.constantFrom('\n', '\r', ';', '{', '}', '"', "'", ' ', '\t', '\u0000');
+    fc.assert(
+      fc.property(fc.string(), bad, fc.string(), (a, b, c) => {
+        expect(checkUrl(`http://auth.example.com/${a}${b}${c}`).ok).toBe(false);
+        expect(checkUrl(`${a}${b}${c}`).ok).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('normalises the host and keeps path and query', () => {
