@@ -73,6 +73,8 @@ describe('checkUrl', () => {
     ['http://auth.example.com/%zz', false],
     ['http://auth_example.com/', false],
     ['http://auth.example.com/é', false],
+    ['https://$host/oauth2/auth', false],
+    ['https://auth.example.com/start?rd=$escaped_request_uri', false],
     ['', false],
   ])('%j → %s', (url, ok) => {
     expect(checkUrl(url).ok).toBe(ok);

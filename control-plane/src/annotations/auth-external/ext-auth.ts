@@ -48,7 +48,7 @@ export function parseTimeoutMs(v: string): number | undefined {
 }
 
 /** Value of X-Auth-Request-Redirect: a URL or a path; no `%` (Envoy formats header values). */
-const REDIRECT_VALUE = /^[A-Za-z0-9\-._~!$&()*+,=:@/?]{1,2048}$/;
+const REDIRECT_VALUE = /^[A-Za-z0-9\-._~!&()*+,=:@/?]{1,2048}$/;
 const PARAM = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const extAuthFamily: AnnotationFamily = {
@@ -104,7 +104,7 @@ export const extAuthFamily: AnnotationFamily = {
     let requestRedirect: string | undefined;
     if (reqRedirect) {
       const v = reqRedirect.value.trim();
-      if (!REDIRECT_VALUE.test(v)) return fail(reqRedirect, 'must be a URL or path of RFC 3986 characters, without % or spaces');
+      if (!REDIRECT_VALUE.test(v)) return fail(reqRedirect, 'must be a URL or path of RFC 3986 characters, without %, $ or spaces');
       requestRedirect = v;
     }
     let signinSpec: ExtAuthSpec['signin'];

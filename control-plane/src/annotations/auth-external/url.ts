@@ -32,6 +32,7 @@ export function checkUrl(raw: string, opts: { maxLength?: number } = {}): UrlChe
   if (v.length > (opts.maxLength ?? 2048)) return { ok: false, why: `is longer than ${opts.maxLength ?? 2048} characters` };
   const bad = FORBIDDEN.exec(v);
   if (bad) return { ok: false, why: `holds a forbidden character ${JSON.stringify(bad[0])} (whitespace, control characters, ; { } quotes \\ < > | ^ and non-ASCII are refused)` };
+  if (v.includes('$')) return { ok: false, why: 'holds "$": nginx variables ($host, $escaped_request_uri…) are not supported' };
   if (v.includes('#')) return { ok: false, why: 'must not hold a fragment (#…)' };
   const m = SHAPE.exec(v);
   if (!m) {
