@@ -5,6 +5,7 @@ import { UsageError, parseServe, parseTranslate, type TranslateCommandOptions } 
 import { translateStore } from './pipeline/translate-store.js';
 import { readManifests } from './sources/file-source.js';
 import { snapshotOf } from './sources/store.js';
+import { fetchDocuments } from './sources/external-fetcher.js';
 import type { EnvoyResources } from './translate/resources.js';
 
 const USAGE = `usage:
@@ -53,7 +54,13 @@ export async function main(argv: string[]): Promise<number> {
 
 async function translateFiles(opts: TranslateCommandOptions): Promise<{ resources: EnvoyResources; diagnostics: Diagnostic[] }> {
   const input = await readManifests(opts.file);
-  const result = translateStore(snapshotOf(input.objects), opts.pipeline);
+  const snapshot = snapshotOf(input.objects);
+  let result = translateStore(snapshot, opts.pipeline);
+  // Documents the annotations ask for (OIDC discovery) are fetched once, bounded, then translated again.
+  if (result.externalUrls?.length) {
+    const docs = await fetchDocuments(result.externalUrls);
+    result = translateStore({ ...snapshot, external: new Map(docs.map((d) => [d.url, d])) }, opts.pipeline);
+  }
   return {
     resources: result.resources[opts.group]!,
     diagnostics: sortDiagnostics([...input.diagnostics, ...result.diagnostics]),

@@ -12,6 +12,7 @@ import { FileSource } from './sources/file-source.js';
 import { loadKubeConfig, serverOf } from './sources/kube/config.js';
 import { KubeSource } from './sources/kube/kube-source.js';
 import { Store } from './sources/store.js';
+import { ExternalFetcher } from './sources/external-fetcher.js';
 import { EdsHoldings, ReadinessGate, podStatusApi } from './status/readiness-gate.js';
 import { StatusRuntime } from './status/runtime.js';
 import { ENVOY_GROUP, MemoryCache } from './xds/cache/memory-cache.js';
@@ -94,6 +95,8 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     },
     onError: (err) => logger.error({ err }, 'reading manifests failed'),
   });
+  // Documents the annotations ask for (OIDC discovery): fetched into the store, followed after each build.
+  const fetcher = new ExternalFetcher({ store, logger });
   if (opts.kube) kube = startKube(opts.kube, store, opts.pipeline, logger, cache);
   else await source.start();
 
@@ -118,6 +121,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
         metrics.setDiagnostics(allDiagnostics());
         kube?.status.diagnostics(allDiagnostics());
       },
+      externalUrls: (urls) => fetcher.want(urls),
     },
   });
   // With --kube the first build waits for the informers (below); the xDS server answers
@@ -167,6 +171,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
       await kube?.status.stop();
       await kube?.source.stop();
       source.close();
+      fetcher.close();
       controller!.stop();
       await admin.close();
       await xds.close();

@@ -11,7 +11,9 @@ import { sortDiagnostics } from '../../control-plane/src/diagnostics.js';
 import { DEFAULT_PIPELINE_OPTIONS, translateStore } from '../../control-plane/src/pipeline/translate-store.js';
 import { checkConsistency } from '../../control-plane/src/pipeline/consistency.js';
 import { readManifests } from '../../control-plane/src/sources/file-source.js';
-import { snapshotOf } from '../../control-plane/src/sources/store.js';
+import { snapshotOf, type StoreSnapshot } from '../../control-plane/src/sources/store.js';
+import type { ExternalDocument } from '../../control-plane/src/sources/external.js';
+import { parse as parseYaml } from 'yaml';
 import { SnapshotEncoder } from '../../control-plane/src/xds/cache/snapshot.js';
 import { resourceName } from '../../control-plane/src/translate/resources.js';
 import { validateWithEnvoy } from '../../envoy/validate.js';
@@ -43,9 +45,23 @@ function requiredCodes(name: string): string[] {
 
 async function run(name: string) {
   const input = await readManifests(path.join(CASES, name, 'input'));
-  const result = translateStore(snapshotOf(input.objects), DEFAULT_PIPELINE_OPTIONS);
+  const result = translateStore(withExternal(name, snapshotOf(input.objects)), DEFAULT_PIPELINE_OPTIONS);
   const diagnostics = sortDiagnostics([...input.diagnostics.map(relativeFile), ...result.diagnostics]);
   return { result, diagnostics };
+}
+
+/**
+ * The documents the control plane would fetch (the golden runner has no fetcher): a case's
+ * optional `external.yaml` maps each URL to its body (a string) or to `{ error: why }`.
+ */
+function withExternal(name: string, snap: StoreSnapshot): StoreSnapshot {
+  const file = path.join(CASES, name, 'external.yaml');
+  if (!existsSync(file)) return snap;
+  const docs = parseYaml(readFileSync(file, 'utf8')) as Record<string, string | { error: string }>;
+  const external = new Map<string, ExternalDocument>(
+    Object.entries(docs).map(([url, d]) => [url, typeof d === 'string' ? { ok: true, url, body: d } : { ok: false, url, error: d.error }]),
+  );
+  return { ...snap, external };
 }
 
 function relativeFile<T extends { object: { kind: string; name: string } }>(d: T): T {

@@ -25,6 +25,8 @@ export interface ControllerHooks {
   translated?(scope: 'full' | 'endpoints', seconds: number): void;
   published?(group: string, snapshot: Snapshot): void;
   diagnostics?(all: readonly Diagnostic[]): void;
+  /** After each full build: the URLs of the documents the model asked for (sorted), for the fetcher. */
+  externalUrls?(urls: readonly string[]): void;
 }
 
 export interface ControllerOptions {
@@ -49,6 +51,8 @@ export class Controller {
   private resourcesNow: GroupResources | undefined;
   private diagnosticsNow: readonly Diagnostic[] = [];
   private pendingKinds = new Set<WatchedKind>();
+  /** A fetched document changed since the last build (needs a full build). */
+  private pendingExternal = false;
   private quietTimer: NodeJS.Timeout | undefined;
   private maxTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -60,7 +64,7 @@ export class Controller {
 
   /** Builds once now (the initial sync is done by the caller), then follows changes. */
   start(): void {
-    this.unsubscribe = this.opts.store.onChange((kinds) => this.schedule(kinds));
+    this.unsubscribe = this.opts.store.onChange((kinds, external) => this.schedule(kinds, external));
     this.rebuild('full');
   }
 
@@ -88,16 +92,19 @@ export class Controller {
 
   /** Builds pending changes now. */
   flush(): void {
-    if (!this.pendingKinds.size) return;
+    if (!this.pendingKinds.size && !this.pendingExternal) return;
     this.clearTimers();
     const kinds = this.pendingKinds;
+    const external = this.pendingExternal;
     this.pendingKinds = new Set();
-    const endpointsOnly = this.last !== undefined && [...kinds].every((k) => ENDPOINT_KINDS.has(k));
+    this.pendingExternal = false;
+    const endpointsOnly = this.last !== undefined && !external && [...kinds].every((k) => ENDPOINT_KINDS.has(k));
     this.rebuild(endpointsOnly ? 'endpoints' : 'full');
   }
 
-  private schedule(kinds: ReadonlySet<WatchedKind>): void {
+  private schedule(kinds: ReadonlySet<WatchedKind>, external = false): void {
     for (const k of kinds) this.pendingKinds.add(k);
+    if (external) this.pendingExternal = true;
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.quietTimer = setTimeout(() => this.flush(), this.opts.debounceMs ?? 20);
     if (!this.maxTimer) this.maxTimer = setTimeout(() => this.flush(), this.opts.maxDelayMs ?? 500);
@@ -138,6 +145,7 @@ export class Controller {
       }
       this.published = true;
       this.updateDiagnostics(result.diagnostics);
+      if (scope === 'full') this.opts.hooks?.externalUrls?.(result.externalUrls ?? []);
     } catch (e) {
       this.opts.logger.error({ err: e }, 'translation failed; the previous snapshot stays published');
     } finally {

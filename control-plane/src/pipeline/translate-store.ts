@@ -19,11 +19,13 @@ export interface TranslateResult {
   readonly endpoints: EndpointModel;
   readonly resources: GroupResources;
   readonly diagnostics: readonly Diagnostic[];
+  /** URLs of documents the annotations asked the control plane to fetch (sorted). */
+  readonly externalUrls?: readonly string[];
 }
 
 export function translateStore(store: StoreSnapshot, opts: PipelineOptions = DEFAULT_PIPELINE_OPTIONS): TranslateResult {
   const built = buildModel(store, opts);
   const endpoints = buildEndpoints(built.model.clusters, store);
   const resources = translate(built.model, endpoints, opts);
-  return { model: built.model, endpoints, resources, diagnostics: sortDiagnostics(built.diagnostics) };
+  return { model: built.model, endpoints, resources, diagnostics: sortDiagnostics(built.diagnostics), externalUrls: built.externalUrls };
 }

@@ -28,7 +28,8 @@ const FIELD: Record<WatchedKind, keyof StoreSnapshot> = {
   Pod: 'pods',
 };
 
-export type StoreListener = (changedKinds: ReadonlySet<WatchedKind>) => void;
+/** The kinds of objects that changed; `external` when a fetched document changed (see external.ts). */
+export type StoreListener = (changedKinds: ReadonlySet<WatchedKind>, external?: boolean) => void;
 
 export class Store {
   private readonly maps: Record<WatchedKind, Map<string, WatchedObject>> = {
@@ -40,6 +41,8 @@ export class Store {
     Pod: new Map(),
   };
   private readonly listeners = new Set<StoreListener>();
+  private readonly external = new Map<string, ExternalDocument>();
+  private externalCopy: ReadonlyMap<string, ExternalDocument> | undefined;
   private cached: StoreSnapshot | undefined;
   /** The immutable copy of each kind's map in the last snapshot, until that kind changes. */
   private readonly copies = new Map<WatchedKind, ReadonlyMap<string, WatchedObject>>();
@@ -85,9 +88,27 @@ export class Store {
     if (changed.size) this.changed(changed);
   }
 
+  /** Sets a fetched document (a change rebuilds the model). */
+  setExternal(doc: ExternalDocument): void {
+    const prev = this.external.get(doc.url);
+    if (prev && JSON.stringify(prev) === JSON.stringify(doc)) return;
+    this.external.set(doc.url, doc);
+    this.externalChanged();
+  }
+
+  deleteExternal(url: string): void {
+    if (this.external.delete(url)) this.externalChanged();
+  }
+
+  private externalChanged(): void {
+    this.externalCopy = undefined;
+    this.cached = undefined;
+    for (const l of this.listeners) l(new Set(), true);
+  }
+
   snapshot(): StoreSnapshot {
     if (!this.cached) {
-      const s: Record<string, ReadonlyMap<string, WatchedObject>> = {};
+      const s: Record<string, ReadonlyMap<string, unknown>> = {};
       for (const kind of Object.keys(this.maps) as WatchedKind[]) {
         // Only the kinds changed since the last snapshot are copied: the others keep their copy.
         let copy = this.copies.get(kind);
@@ -97,6 +118,7 @@ export class Store {
         }
         s[FIELD[kind]] = copy;
       }
+      if (this.external.size) s['external'] = this.externalCopy ??= new Map(this.external);
       this.cached = s as unknown as StoreSnapshot;
     }
     return this.cached;

@@ -3,7 +3,7 @@ import type { Json, JsonObject } from '../xds/encode.js';
 import type { EnvoyResources } from './resources.js';
 
 export const REDACTED = '[redacted]';
-const SECRET_KEYS = new Set(['private_key', 'password', 'client_secret', 'hmac_secret', 'token_secret', 'users']);
+const SECRET_KEYS = new Set(['private_key', 'password', 'client_secret', 'hmac_secret', 'token_secret', 'users', 'generic_secret']);
 
 export function redactJson(value: Json): Json {
   if (Array.isArray(value)) return value.map(redactJson);
