@@ -39,11 +39,12 @@ export const PROTO_FILES = [
   'envoy/extensions/filters/http/wasm/v3/wasm.proto',
   'envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
   'envoy/extensions/filters/http/cors/v3/cors.proto',
-  'envoy/extensions/filters/http/custom_response/v3/custom_response.proto', 'envoy/extensions/http/custom_response/redirect_policy/v3/redirect_policy.proto', 'envoy/type/matcher/v3/http_inputs.proto', 'envoy/type/matcher/v3/status_code_input.proto',
-  'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/filters/http/custom_response/v3/custom_response.proto',
-  'envoy/extensions/http/custom_response/local_response_policy/v3/local_response_policy.proto',
+  'envoy/extensions/http/custom_response/redirect_policy/v3/redirect_policy.proto',
+  'envoy/type/matcher/v3/http_inputs.proto',
   'envoy/type/matcher/v3/status_code_input.proto',
+  'envoy/extensions/access_loggers/stream/v3/stream.proto',
+  'envoy/extensions/http/custom_response/local_response_policy/v3/local_response_policy.proto',
   'envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto',
 ] as const;
 
