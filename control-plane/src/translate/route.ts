@@ -1,5 +1,6 @@
 // VirtualHost → RouteConfiguration entries.
-import type { HeaderMatch, PathMatch, Route, RouteAction, VirtualHost } from '../model/ir.js';
+import type { HeaderMatch, PathMatch, RedirectAction, Route, RouteAction, VirtualHost } from '../model/ir.js';
+import { envoyPathRegex } from '../model/routing.js';
 import type { JsonObject } from '../xds/encode.js';
 import { applyHostPolicies, applyRoutePolicies } from './policies.js';
 
@@ -45,15 +46,17 @@ export function translateRoute(r: Route, authority?: JsonObject): JsonObject {
 }
 
 function pathMatcher(p: PathMatch): JsonObject {
+  // case_sensitive applies to path, prefix and path_separated_prefix; a regex carries (?i).
+  const ci: JsonObject = p.ignoreCase ? { case_sensitive: false } : {};
   switch (p.type) {
     case 'Exact':
-      return { path: p.value };
+      return { path: p.value, ...ci };
     case 'Prefix':
-      return p.value === '/' ? { prefix: '/' } : { path_separated_prefix: p.value };
+      return p.value === '/' ? { prefix: '/' } : { path_separated_prefix: p.value, ...ci };
     case 'StringPrefix':
-      return { prefix: p.value };
+      return p.value === '/' ? { prefix: '/' } : { prefix: p.value, ...ci };
     case 'Regex':
-      return { safe_regex: { regex: p.value } };
+      return { safe_regex: { regex: envoyPathRegex(p) } };
   }
 }
 
@@ -82,6 +85,7 @@ function action(a: RouteAction): JsonObject {
   if (a.kind === 'direct') {
     return { direct_response: { status: a.status, ...(a.body ? { body: { inline_string: a.body } } : {}) } };
   }
+  if (a.kind === 'redirect') return { redirect: redirect(a) };
   if (a.backends.length === 1 && (a.totalWeight === undefined || a.backends[0]!.weight === a.totalWeight)) {
     return { route: { cluster: a.backends[0]!.cluster } };
   }
@@ -89,5 +93,24 @@ function action(a: RouteAction): JsonObject {
     route: {
       weighted_clusters: { clusters: a.backends.map((b) => ({ name: b.cluster, weight: b.weight })) },
     },
+  };
+}
+
+const RESPONSE_CODES: Record<RedirectAction['code'], string> = {
+  301: 'MOVED_PERMANENTLY',
+  302: 'FOUND',
+  303: 'SEE_OTHER',
+  307: 'TEMPORARY_REDIRECT',
+  308: 'PERMANENT_REDIRECT',
+};
+
+function redirect(a: RedirectAction): JsonObject {
+  return {
+    ...(a.scheme ? { scheme_redirect: a.scheme } : {}),
+    ...(a.host ? { host_redirect: a.host } : {}),
+    ...(a.port !== undefined ? { port_redirect: a.port } : {}),
+    ...(a.path !== undefined ? { path_redirect: a.path } : {}),
+    response_code: RESPONSE_CODES[a.code],
+    ...(a.stripQuery ? { strip_query: true } : {}),
   };
 }
