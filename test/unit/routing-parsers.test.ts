@@ -263,3 +263,10 @@ describe('grammars', () => {
     expect(checkRegex('a{1000}').ok).toBe(false);
   });
 });
+
+describe('enable-rewrite (Higress Console)', () => {
+  it('is known and has no effect', () => {
+    expect(run(pathFamily, { [`${H}enable-rewrite`]: 'true' })).toMatchObject({ policy: undefined, codes: [] });
+    expect(run(pathFamily, { [`${H}enable-rewrite`]: 'nope' }).codes).toEqual(['XG_ANNOTATION_INVALID']);
+  });
+});

@@ -79,6 +79,10 @@ export const pathFamily: AnnotationFamily = {
     }
     if (ignoreCase?.value) out.ignorePathCase = true;
 
+    // Higress Console writes enable-rewrite next to rewrite-path / rewrite-target; the Higress
+    // controller does not read it. Known (no XG_ANNOTATION_UNKNOWN), validated, no effect.
+    readBool(r, 'enable-rewrite', HIGRESS);
+
     const vhost = r.get('upstream-vhost', ALL);
     if (vhost) {
       const hp = parseHostPort(vhost.value.trim());
