@@ -114,3 +114,40 @@ function redirect(a: RedirectAction): JsonObject {
     ...(a.stripQuery ? { strip_query: true } : {}),
   };
 }
+
+const proxylessMemo = new WeakMap<JsonObject, JsonObject>();
+
+/**
+ * The gateway's route configuration as proxyless gRPC clients (the "grpc" node group) can
+ * take it. grpc-js-xds rejects a whole RouteConfiguration when one route's action is not
+ * `route` (redirects, direct responses) or its path matcher is `path_separated_prefix`
+ * (it knows prefix, path and safe_regex). So: non-forwarding routes are left out (a gRPC
+ * client has no x-forwarded-proto, never follows redirects, and fails an unmatched call
+ * as UNAVAILABLE as it would a direct response), and an element-wise prefix `/p` becomes
+ * the two routes it means: path `/p` and prefix `/p/`. Memoised per virtual host object.
+ * Not wired yet: translate.ts would give the grpc group `proxylessRouteConfiguration(httpRoutes)`.
+ */
+export function proxylessRouteConfiguration(config: JsonObject): JsonObject {
+  const vhosts = (config['virtual_hosts'] as JsonObject[]).map((vh) => {
+    let out = proxylessMemo.get(vh);
+    if (!out) {
+      const routes: JsonObject[] = [];
+      for (const r of vh['routes'] as JsonObject[]) {
+        if (!r['route']) continue;
+        const m = r['match'] as JsonObject;
+        const psp = m['path_separated_prefix'];
+        if (typeof psp !== 'string') {
+          routes.push(r);
+          continue;
+        }
+        const { path_separated_prefix: _, ...rest } = m;
+        routes.push({ ...r, match: { path: psp, ...rest } });
+        routes.push({ ...r, name: `${String(r['name'])}#/`, match: { prefix: `${psp}/`, ...rest } });
+      }
+      out = { ...vh, routes };
+      proxylessMemo.set(vh, out);
+    }
+    return out;
+  });
+  return { ...config, virtual_hosts: vhosts };
+}
