@@ -270,3 +270,13 @@ describe('enable-rewrite (Higress Console)', () => {
     expect(run(pathFamily, { [`${H}enable-rewrite`]: 'nope' }).codes).toEqual(['XG_ANNOTATION_INVALID']);
   });
 });
+
+describe('prefix conflicts are reported once', () => {
+  it.each([
+    [redirectFamily, { [`${N}temporal-redirect`]: '/t', [`${N}permanent-redirect`]: '/p', [`${H}permanent-redirect`]: '/q' }],
+    [destinationFamily, { [`${H}destination`]: '100% web.default.svc:80', [`mse.ingress.kubernetes.io/destination`]: '100% api.default.svc:80' }],
+    [pathFamily, { [`${N}rewrite-target`]: '/a', [`${H}rewrite-target`]: '/b' }],
+  ] as [AnnotationFamily, Record<string, string>][])('%#', (family, ann) => {
+    expect(run(family, ann).codes.filter((c) => c === 'XG_ANNOTATION_CONFLICT')).toHaveLength(1);
+  });
+});

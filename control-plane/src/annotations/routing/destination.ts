@@ -9,7 +9,7 @@
 // Higress's optional subset column is not supported. Any problem: XG_ROUTING_DESTINATION_INVALID,
 // and the Ingress keeps its own backends.
 import type { AnnotationFamily, FamilyContext } from '../family.js';
-import type { AnnotationReader } from '../reader.js';
+import type { AnnotationReader, AnnotationValue } from '../reader.js';
 import type { WeightedBackend } from '../../model/ir.js';
 import { resolveBackend } from '../../model/backends.js';
 import { isDnsLabel } from '../../model/names.js';
@@ -63,19 +63,18 @@ export const destinationFamily: AnnotationFamily = {
   parse(r, ctx) {
     const v = r.get('destination', HIGRESS);
     if (!v) return undefined;
-    const destination = resolveDestination(r, ctx, v.value);
+    const destination = resolveDestination(r, ctx, v);
     if (!destination) return undefined;
     return { destination };
   },
 };
 
-function resolveDestination(r: AnnotationReader, ctx: FamilyContext, value: string): WeightedBackend[] | undefined {
-  const v = r.get('destination', HIGRESS)!;
+function resolveDestination(r: AnnotationReader, ctx: FamilyContext, v: AnnotationValue): WeightedBackend[] | undefined {
   const fail = (why: string): undefined => {
     r.sink.error('XG_ROUTING_DESTINATION_INVALID', ctx.ref, `${v.annotation}: ${why}; the Ingress keeps its own backends`, field(v));
     return undefined;
   };
-  const parsed = parseDestination(value);
+  const parsed = parseDestination(v.value);
   if (!parsed.ok) return fail(parsed.why);
   const backends: { service: string; port: number; weight: number }[] = [];
   for (const l of parsed.lines) {

@@ -11,6 +11,7 @@
 //   app-root                path: a request for exactly "/" gets 302 to it
 import type { AnnotationFamily } from '../family.js';
 import type { RedirectAction } from '../../model/ir.js';
+import type { AnnotationValue } from '../reader.js';
 import { ALL, field, isPathAndQuery, parseRedirectUrl, readBool, shown } from './grammar.js';
 
 declare module '../../model/ir.js' {
@@ -49,7 +50,7 @@ export const redirectFamily: AnnotationFamily = {
       }
       return n as RedirectCode;
     };
-    const target = (key: string, c: RedirectCode): RedirectAction | undefined => {
+    const target = (key: string, c: RedirectCode): { action: RedirectAction; from: AnnotationValue } | undefined => {
       const v = r.get(key, ALL);
       if (!v) return undefined;
       const u = parseRedirectUrl(v.value.trim());
@@ -57,7 +58,7 @@ export const redirectFamily: AnnotationFamily = {
         r.invalid(v, 'must be an absolute http:// or https:// URL (no user info or fragment) or a path starting with "/", without spaces, quotes or control characters; no redirect is made');
         return undefined;
       }
-      return {
+      const action: RedirectAction = {
         kind: 'redirect',
         code: c,
         ...(u.scheme ? { scheme: u.scheme } : {}),
@@ -66,14 +67,15 @@ export const redirectFamily: AnnotationFamily = {
         path: u.path,
         stripQuery: true,
       };
+      return { action, from: v };
     };
     const temporal = target('temporal-redirect', code('temporal-redirect-code', 302));
     const permanent = target('permanent-redirect', code('permanent-redirect-code', 301));
     if (temporal && permanent) {
-      const pv = r.get('permanent-redirect', ALL)!;
+      const pv = permanent.from;
       r.sink.warning('XG_ROUTING_IGNORED', r.ref, `${pv.annotation} is ignored because temporal-redirect is set (temporal wins, as in ingress-nginx and Higress)`, field(pv));
     }
-    const redirect = temporal ?? permanent;
+    const redirect = (temporal ?? permanent)?.action;
     if (redirect) out.redirect = redirect;
 
     const root = r.get('app-root', ALL);
