@@ -151,7 +151,7 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
         pathClaims.set(key, { owner: ref });
         const name = `${ns}/${ref.name}/${pathKey(pm.match)}`;
         const sk = specPathKey(p.path, p.pathType);
-        if (sk && !policy?.customMatch) canaryClaims.set(`${host}\u0000${sk}`, { owner: ref, route: name });
+        if (sk && !policy?.customMatch && !canaryClaims.has(`${host}\u0000${sk}`)) canaryClaims.set(`${host}\u0000${sk}`, { owner: ref, route: name });
         const rp = routePolicy(policy, pm.match, act, sink, ref, `${pf}.path`);
         hostRoutes(hosts, host).routes.push({ name, match: routeMatch(pm.match, policy), action: act, source: ref, ...(rp ? { policy: rp } : {}) });
         // app-root: a request for exactly "/" on a host where this Ingress serves "/" is redirected.
