@@ -14,7 +14,11 @@ const keyA = readFileSync(path.join(CERTS, 'a.key'), 'utf8');
 function ingresses(rootService: string): string {
   return `apiVersion: networking.k8s.io/v1
 kind: Ingress
-metadata: { name: shop, namespace: default }
+metadata:
+  name: shop
+  namespace: default
+  # HTTPS redirects are on by default for hosts with TLS (docs/routing.md); this test exercises plain HTTP routing.
+  annotations: { nginx.ingress.kubernetes.io/ssl-redirect: "false" }
 spec:
   ingressClassName: xgate
   tls: [{ hosts: [shop.example.com], secretName: shop-tls }]

@@ -46,6 +46,17 @@ export class AnnotationReader {
     return found;
   }
 
+  /**
+   * The bare keys that start with `start` and are set under one of `prefixes`, sorted: for
+   * families whose keys embed a name (H `exact-match-header-<name>`). Read each with get().
+   */
+  keysStartingWith(start: string, prefixes: readonly Prefix[] = READ_ORDER): string[] {
+    const index = (this.index ??= this.buildIndex());
+    const out: string[] = [];
+    for (const [key, entries] of index) if (key.startsWith(start) && entries.some((e) => prefixes.includes(e.prefix))) out.push(key);
+    return out.sort();
+  }
+
   private buildIndex(): Map<string, Indexed[]> {
     const index = new Map<string, Indexed[]>();
     for (const annotation of Object.keys(this.annotations)) {

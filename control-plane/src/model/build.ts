@@ -15,7 +15,8 @@ import { hasOurDefaultClass, isOurIngress } from './ingress-class.js';
 import type { Cluster, HostPolicy, Model, Route, RouteAction, TlsHost, TlsSecret, VirtualHost } from './ir.js';
 import { isDnsLabel, isDnsSubdomain, isIngressHost } from './names.js';
 import type { ModelOptions } from './options.js';
-import { comparePathMatch, pathKey, toPathMatch } from './paths.js';
+import { compareRoutes, pathKey } from './paths.js';
+import { APP_ROOT_PATH, appRootAction, coversRoot, matchKeySuffix, policyAction, routeMatch, routePathMatch, routePolicy, specPathKey, withHttpsRedirects } from './routing.js';
 import { resolveTlsSecret } from './tls.js';
 
 export const CATCH_ALL_HOST = '*';
@@ -48,6 +49,8 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
 
   const hosts = new Map<string, HostRoutes>();
   const pathClaims = new Map<string, Claim>();
+  /** `${host}\u0000${specPathKey}` → the primary route a canary of that host and path joins. */
+  const canaryClaims = new Map<string, Claim & { route: string }>();
   const fallbackClaims = new Map<string, Claim>();
   const tlsClaims = new Map<string, { secret: string; namespace: string; secretName: string; owner: ObjectRef; field: string }>();
   const clusters = new Map<string, Cluster>();
@@ -91,6 +94,8 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
 
     const action = (backend: IngressBackend | undefined, field: string): RouteAction | undefined => {
       if (policy?.failClosed) return { kind: 'direct', status: policy.failClosed.status, body: `xgate: ${policy.failClosed.reason}\n` };
+      const imposed = policyAction(policy); // redirect or destination split (model/routing.ts)
+      if (imposed) return imposed;
       const r = resolveBackend(ns, backend, store);
       if (r.ok) {
         clusters.set(r.cluster.name, r.cluster);
@@ -100,6 +105,7 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
       return r.servable ? { kind: 'direct', status: 503, body: 'xgate: backend unavailable\n' } : undefined;
     };
 
+    const appRootHosts = new Set<string>();
     rules.forEach((rule, i) => {
       const field = `spec.rules[${i}]`;
       if (!rule || typeof rule !== 'object') {
@@ -126,32 +132,44 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
           sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
           return;
         }
-        const pm = toPathMatch(p.path, p.pathType);
+        if (policy?.customMatchInvalid) return; // reported by the match family: serving without the conditions would take others' traffic
+        const pm = routePathMatch(p.path, p.pathType, policy);
         if (!pm.ok) {
-          sink.error('XG_INGRESS_PATH_INVALID', ref, pm.message, `${pf}.path`);
+          sink.error(pm.code, ref, pm.message, `${pf}.path`);
           return;
         }
         if (pm.warning) sink.warning('XG_INGRESS_PATH_REGEX_CHARS', ref, pm.warning, `${pf}.path`);
-        const key = `${host}\u0000${pathKey(pm.match)}`;
+        const key = `${host}\u0000${pathKey(pm.match)}${matchKeySuffix(policy)}`;
         const prior = pathClaims.get(key);
         if (prior) {
           sink.error('XG_HOST_CONFLICT', ref, `host ${host} path ${pm.match.value} (${p.pathType ?? 'ImplementationSpecific'}) is already served by ${describe(prior.owner)}, which is older; this path is not served from here`, pf);
           return;
         }
-        const act = action(p.backend, `${pf}.backend`);
+        const isAppRoot = policy?.appRoot !== undefined && !policy.failClosed && !policy.redirect && pm.match.type === 'Exact' && pm.match.value === '/';
+        const act = isAppRoot ? appRootAction(policy.appRoot!) : action(p.backend, `${pf}.backend`);
         if (!act) return;
         pathClaims.set(key, { owner: ref });
-        hostRoutes(hosts, host).routes.push({
-          name: `${ns}/${ref.name}/${pathKey(pm.match)}`,
-          match: { path: pm.match },
-          action: act,
-          source: ref,
-          ...withPolicy,
-        });
+        const name = `${ns}/${ref.name}/${pathKey(pm.match)}`;
+        const sk = specPathKey(p.path, p.pathType);
+        if (sk && !policy?.customMatch && !canaryClaims.has(`${host}\u0000${sk}`)) canaryClaims.set(`${host}\u0000${sk}`, { owner: ref, route: name });
+        const rp = routePolicy(policy, pm.match, act, sink, ref, `${pf}.path`);
+        hostRoutes(hosts, host).routes.push({ name, match: routeMatch(pm.match, policy), action: act, source: ref, ...(rp ? { policy: rp } : {}) });
+        // app-root: a request for exactly "/" on a host where this Ingress serves "/" is redirected.
+        if (policy?.appRoot !== undefined && !isAppRoot && !policy.failClosed && !policy.redirect && !appRootHosts.has(host) && coversRoot(pm.match)) {
+          appRootHosts.add(host);
+          const rootKey = `${host}\u0000${pathKey(APP_ROOT_PATH)}${matchKeySuffix(policy)}`;
+          const rootPrior = pathClaims.get(rootKey);
+          if (rootPrior) {
+            sink.warning('XG_ROUTING_IGNORED', ref, `app-root: host ${host} path "/" (Exact) is already served by ${describe(rootPrior.owner)}; "/" is not redirected there`, pf);
+          } else {
+            pathClaims.set(rootKey, { owner: ref });
+            hostRoutes(hosts, host).routes.push({ name: `${ns}/${ref.name}/app-root`, match: routeMatch(APP_ROOT_PATH, policy), action: appRootAction(policy.appRoot), source: ref, ...withPolicy });
+          }
+        }
       });
     });
 
-    if (spec.defaultBackend !== undefined) {
+    if (spec.defaultBackend !== undefined && !policy?.customMatchInvalid) {
       const act = action(spec.defaultBackend, 'spec.defaultBackend');
       if (act) {
         for (const host of [CATCH_ALL_HOST, ...ingHosts.filter((h) => h !== CATCH_ALL_HOST)]) {
@@ -206,29 +224,10 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
     if (hostPolicy) hostWishes.push({ source: ref, hosts: ingHosts, policy: hostPolicy });
     served.push(ref);
   }
-  served.push(...mergeCanaries({ canaries, store, sink, hosts, claims: pathClaims, catchAllHost: CATCH_ALL_HOST, addCluster: (c) => clusters.set(c.name, c) }));
+  served.push(...mergeCanaries({ canaries, store, sink, hosts, claims: canaryClaims, catchAllHost: CATCH_ALL_HOST, addCluster: (c) => clusters.set(c.name, c) }));
 
   // Domain-level policies, per host, oldest Ingress first: see host-policy.ts.
   const hostPolicies: ReadonlyMap<string, HostPolicy> = mergeHostPolicies(hostWishes, sink);
-  const reusable = previousHosts;
-  const virtualHosts: VirtualHost[] = [...hosts.entries()]
-    .filter(([, hr]) => hr.routes.length > 0 || hr.fallback)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([host, hr]) => {
-      const hp = hostPolicies.get(host);
-      const vh: VirtualHost = {
-        host,
-        routes: [...hr.routes.sort((a, b) => comparePathMatch(a.match.path, b.match.path)), ...(hr.fallback ? [hr.fallback] : [])],
-        ...(hp ? { policy: hp } : {}),
-      };
-      const prior = reusable.get(host);
-      return prior && sameData(prior, vh) ? prior : vh;
-    });
-  previousHosts = new Map(virtualHosts.map((vh) => [vh.host, vh]));
-
-  // Cluster policies (warmup) from the Services and the served routes' Ingresses: see cluster-policy.ts.
-  attachClusterPolicies(clusters, virtualHosts, served, store, sink);
-
   const tlsHosts: TlsHost[] = [];
   const secrets = new Map<string, TlsSecret>();
   const failedSecrets = new Set<string>();
@@ -249,6 +248,27 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
     const hp = hostPolicies.get(host);
     tlsHosts.push({ host, secret: claim.secret, ...(hp ? { policy: hp } : {}) });
   }
+  const tlsServed = new Set(tlsHosts.map((t) => t.host));
+
+  const reusable = previousHosts;
+  const virtualHosts: VirtualHost[] = [...hosts.entries()]
+    .filter(([, hr]) => hr.routes.length > 0 || hr.fallback)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([host, hr]) => {
+      const hp = hostPolicies.get(host);
+      const vh: VirtualHost = {
+        host,
+        // HTTPS redirects (ssl-redirect, force-ssl-redirect) need to know whether the host is served over HTTPS.
+        routes: withHttpsRedirects([...hr.routes.sort(compareRoutes), ...(hr.fallback ? [hr.fallback] : [])], tlsServed.has(host)),
+        ...(hp ? { policy: hp } : {}),
+      };
+      const prior = reusable.get(host);
+      return prior && sameData(prior, vh) ? prior : vh;
+    });
+  previousHosts = new Map(virtualHosts.map((vh) => [vh.host, vh]));
+
+  // Cluster policies (warmup) from the Services and the served routes' Ingresses: see cluster-policy.ts.
+  attachClusterPolicies(clusters, virtualHosts, served, store, sink);
 
   return {
     model: {

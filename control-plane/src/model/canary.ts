@@ -27,7 +27,7 @@ import type { StoreSnapshot } from '../sources/store.js';
 import { resolveBackend } from './backends.js';
 import type { Cluster, HeaderMatch, Route, RouteAction, RouteMatch, WeightedBackend } from './ir.js';
 import { isIngressHost } from './names.js';
-import { pathKey, toPathMatch } from './paths.js';
+import { specPathKey } from './routing.js';
 
 export interface CanaryMergeInput {
   /** The canary Ingresses (valid metadata, ours), oldest first. */
@@ -36,8 +36,8 @@ export interface CanaryMergeInput {
   readonly sink: DiagnosticSink;
   /** The primaries' routes per host (mutated: canary routes are spliced in). */
   readonly hosts: ReadonlyMap<string, { routes: Route[] }>;
-  /** Who serves `${host}\u0000${pathKey}`. */
-  readonly claims: ReadonlyMap<string, { readonly owner: ObjectRef }>;
+  /** Who serves `${host}\u0000${specPathKey}` (the path as written; see model/routing.ts), and its route's name. */
+  readonly claims: ReadonlyMap<string, { readonly owner: ObjectRef; readonly route: string }>;
   readonly catchAllHost: string;
   readonly addCluster: (c: Cluster) => void;
 }
@@ -55,7 +55,7 @@ const MAX_DENOMINATOR = 1_000_000;
 /** Merges the canaries into the primaries' routes; returns the canaries served (in part or whole). */
 export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
   const { sink, store } = input;
-  const groups = new Map<string, { host: string; key: string; owner: ObjectRef; canaries: Applied[] }>();
+  const groups = new Map<string, { host: string; key: string; route: string; owner: ObjectRef; canaries: Applied[] }>();
 
   for (const ing of input.canaries) {
     const ns = ing.metadata.namespace!;
@@ -93,13 +93,14 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
           sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
           return;
         }
-        const pm = toPathMatch(p.path, p.pathType);
-        if (!pm.ok) {
-          sink.error('XG_INGRESS_PATH_INVALID', ref, pm.message, `${pf}.path`);
+        // The primary is found by the path as written: it may have read it as a regex (use-regex).
+        const sk = specPathKey(p.path, p.pathType);
+        if (!sk) {
+          sink.error('XG_INGRESS_PATH_INVALID', ref, `path ${JSON.stringify(p.path)} with pathType ${JSON.stringify(p.pathType ?? 'ImplementationSpecific')} is not a valid Ingress path`, `${pf}.path`);
           return;
         }
-        const key = `${host}\u0000${pathKey(pm.match)}`;
-        const where = `host ${host} path ${pm.match.value} (${p.pathType ?? 'ImplementationSpecific'})`;
+        const key = `${host}\u0000${sk}`;
+        const where = `host ${host} path ${sk.slice(sk.indexOf(':') + 1)} (${p.pathType ?? 'ImplementationSpecific'})`;
         if (seen.has(key)) {
           sink.warning('XG_CANARY_IGNORED', ref, `${where} appears twice in this canary; the first is used`, pf);
           return;
@@ -121,7 +122,7 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
         }
         input.addCluster(r.cluster);
         let g = groups.get(key);
-        if (!g) groups.set(key, (g = { host, key: pathKey(pm.match), owner: claim.owner, canaries: [] }));
+        if (!g) groups.set(key, (g = { host, key: sk, route: claim.route, owner: claim.owner, canaries: [] }));
         g.canaries.push({ ref, config: parsed.config, cluster: r.cluster.name, field: pf });
       });
     });
@@ -132,7 +133,7 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
   const perHost = new Map<string, { index: number; routes: Route[] }[]>();
   for (const g of groups.values()) {
     const hr = input.hosts.get(g.host);
-    const index = hr ? hr.routes.findIndex((r) => r.source.namespace === g.owner.namespace && r.source.name === g.owner.name && pathKey(r.match.path) === g.key) : -1;
+    const index = hr ? hr.routes.findIndex((r) => r.name === g.route) : -1;
     if (!hr || index < 0) {
       // The claim exists but its route was not built: the primary's backend is unusable.
       for (const c of g.canaries) sink.error('XG_CANARY_NO_PRIMARY', c.ref, `host ${g.host} path ${g.key}: the primary Ingress ${g.owner.namespace}/${g.owner.name} serves no route there; a canary is not served alone`, c.field);
@@ -156,6 +157,11 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
 function canaryRoutes(primary: Route, canaries: readonly Applied[], sink: DiagnosticSink): Route[] | undefined {
   if (primary.policy?.failClosed) {
     for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} fails closed (${primary.policy.failClosed.reason}); its canary is not served, so it cannot bypass the primary's policy`, c.field);
+    return undefined;
+  }
+  if (primary.action.kind === 'redirect') {
+    // As in ingress-nginx, a redirect is answered before any backend (canary or not) is chosen.
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} answers every request with a redirect (${primary.action.code}); its canary is not served`, c.field);
     return undefined;
   }
   const out: Route[] = [];
@@ -202,7 +208,8 @@ function canaryRoutes(primary: Route, canaries: readonly Applied[], sink: Diagno
 function weighted(primary: Route, canaries: readonly Applied[], sink: DiagnosticSink): Route {
   if (!canaries.length) return primary;
   if (primary.action.kind !== 'forward') {
-    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `canary-weight: the primary route ${primary.name} answers directly (${primary.action.status}) instead of forwarding, so no share of its traffic can be given to the canary`, c.field);
+    const how = primary.action.kind === 'direct' ? `directly (${primary.action.status})` : `with a redirect (${primary.action.code})`;
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `canary-weight: the primary route ${primary.name} answers ${how} instead of forwarding, so no share of its traffic can be given to the canary`, c.field);
     return primary;
   }
   let d = 1;

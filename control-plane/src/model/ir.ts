@@ -57,15 +57,19 @@ export interface RoutePolicy {
   readonly failClosed?: { readonly status: number; readonly reason: string };
 }
 
-export type PathMatch =
+export type PathMatch = (
   /** the path equals value */
   | { readonly type: 'Exact'; readonly value: string }
   /** Kubernetes Prefix: element-wise; value has no trailing slash ('/' matches everything) */
   | { readonly type: 'Prefix'; readonly value: string }
   /** plain string prefix (ImplementationSpecific, as ingress-nginx) */
   | { readonly type: 'StringPrefix'; readonly value: string }
-  /** RE2 regex over the whole path (checked before it gets here) */
-  | { readonly type: 'Regex'; readonly value: string };
+  /** RE2 regex (checked before it gets here) over the whole path, or with `prefix` over its beginning */
+  | { readonly type: 'Regex'; readonly value: string; readonly prefix?: boolean }
+) & {
+  /** Case-insensitive match (H `ignore-path-case`, nginx regex paths). */
+  readonly ignoreCase?: boolean;
+};
 
 export interface HeaderMatch {
   readonly name: string;
@@ -88,7 +92,21 @@ export interface WeightedBackend {
 export type RouteAction =
   | { readonly kind: 'forward'; readonly backends: readonly WeightedBackend[]; readonly totalWeight?: number }
   /** Answer directly, e.g. 503 for a backend that cannot be resolved, 403 for a route that fails closed. */
-  | { readonly kind: 'direct'; readonly status: number; readonly body?: string };
+  | { readonly kind: 'direct'; readonly status: number; readonly body?: string }
+  /** Answer with a redirect: the parts given replace the request's (see model/routing.ts). */
+  | RedirectAction;
+
+export interface RedirectAction {
+  readonly kind: 'redirect';
+  readonly code: 301 | 302 | 303 | 307 | 308;
+  readonly scheme?: 'http' | 'https';
+  readonly host?: string;
+  readonly port?: number;
+  /** The new path, possibly with a query (which then replaces the request's). */
+  readonly path?: string;
+  /** Drop the request's query string. */
+  readonly stripQuery?: boolean;
+}
 
 export interface Cluster {
   /** `<namespace>/<service>/<port>`: injective, since every part is a validated DNS name or a number. */

@@ -1,5 +1,5 @@
 // Ingress path + pathType → a PathMatch, with the spec's rules.
-import type { PathMatch } from './ir.js';
+import type { PathMatch, Route } from './ir.js';
 import { hasRegexChars, isHttpPath } from './names.js';
 
 export type PathResult =
@@ -38,4 +38,15 @@ export function comparePathMatch(a: PathMatch, b: PathMatch): number {
 
 export function pathKey(m: PathMatch): string {
   return `${m.type}:${m.value}`;
+}
+
+/** Route order: by path (comparePathMatch); on the same path, routes with more match conditions first. */
+export function compareRoutes(a: Route, b: Route): number {
+  const p = comparePathMatch(a.match.path, b.match.path);
+  if (p !== 0) return p;
+  return conditions(b) - conditions(a);
+}
+
+function conditions(r: Route): number {
+  return (r.match.headers?.length ?? 0) + (r.match.queryParams?.length ?? 0);
 }

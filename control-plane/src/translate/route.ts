@@ -1,5 +1,6 @@
 // VirtualHost → RouteConfiguration entries.
-import type { HeaderMatch, PathMatch, Route, RouteAction, VirtualHost } from '../model/ir.js';
+import type { HeaderMatch, PathMatch, RedirectAction, Route, RouteAction, VirtualHost } from '../model/ir.js';
+import { envoyPathRegex } from '../model/routing.js';
 import type { JsonObject } from '../xds/encode.js';
 import { applyHostPolicies, applyRoutePolicies } from './policies.js';
 
@@ -45,15 +46,17 @@ export function translateRoute(r: Route, authority?: JsonObject): JsonObject {
 }
 
 function pathMatcher(p: PathMatch): JsonObject {
+  // case_sensitive applies to path, prefix and path_separated_prefix; a regex carries (?i).
+  const ci: JsonObject = p.ignoreCase ? { case_sensitive: false } : {};
   switch (p.type) {
     case 'Exact':
-      return { path: p.value };
+      return { path: p.value, ...ci };
     case 'Prefix':
-      return p.value === '/' ? { prefix: '/' } : { path_separated_prefix: p.value };
+      return p.value === '/' ? { prefix: '/' } : { path_separated_prefix: p.value, ...ci };
     case 'StringPrefix':
-      return { prefix: p.value };
+      return p.value === '/' ? { prefix: '/' } : { prefix: p.value, ...ci };
     case 'Regex':
-      return { safe_regex: { regex: p.value } };
+      return { safe_regex: { regex: envoyPathRegex(p) } };
   }
 }
 
@@ -82,6 +85,7 @@ function action(a: RouteAction): JsonObject {
   if (a.kind === 'direct') {
     return { direct_response: { status: a.status, ...(a.body ? { body: { inline_string: a.body } } : {}) } };
   }
+  if (a.kind === 'redirect') return { redirect: redirect(a) };
   if (a.backends.length === 1 && (a.totalWeight === undefined || a.backends[0]!.weight === a.totalWeight)) {
     return { route: { cluster: a.backends[0]!.cluster } };
   }
@@ -90,4 +94,60 @@ function action(a: RouteAction): JsonObject {
       weighted_clusters: { clusters: a.backends.map((b) => ({ name: b.cluster, weight: b.weight })) },
     },
   };
+}
+
+const RESPONSE_CODES: Record<RedirectAction['code'], string> = {
+  301: 'MOVED_PERMANENTLY',
+  302: 'FOUND',
+  303: 'SEE_OTHER',
+  307: 'TEMPORARY_REDIRECT',
+  308: 'PERMANENT_REDIRECT',
+};
+
+function redirect(a: RedirectAction): JsonObject {
+  return {
+    ...(a.scheme ? { scheme_redirect: a.scheme } : {}),
+    ...(a.host ? { host_redirect: a.host } : {}),
+    ...(a.port !== undefined ? { port_redirect: a.port } : {}),
+    ...(a.path !== undefined ? { path_redirect: a.path } : {}),
+    response_code: RESPONSE_CODES[a.code],
+    ...(a.stripQuery ? { strip_query: true } : {}),
+  };
+}
+
+const proxylessMemo = new WeakMap<JsonObject, JsonObject>();
+
+/**
+ * The gateway's route configuration as proxyless gRPC clients (the "grpc" node group) can
+ * take it. grpc-js-xds rejects a whole RouteConfiguration when one route's action is not
+ * `route` (redirects, direct responses) or its path matcher is `path_separated_prefix`
+ * (it knows prefix, path and safe_regex). So: non-forwarding routes are left out (a gRPC
+ * client has no x-forwarded-proto, never follows redirects, and fails an unmatched call
+ * as UNAVAILABLE as it would a direct response), and an element-wise prefix `/p` becomes
+ * the two routes it means: path `/p` and prefix `/p/`. Memoised per virtual host object.
+ * Not wired yet: translate.ts would give the grpc group `proxylessRouteConfiguration(httpRoutes)`.
+ */
+export function proxylessRouteConfiguration(config: JsonObject): JsonObject {
+  const vhosts = (config['virtual_hosts'] as JsonObject[]).map((vh) => {
+    let out = proxylessMemo.get(vh);
+    if (!out) {
+      const routes: JsonObject[] = [];
+      for (const r of vh['routes'] as JsonObject[]) {
+        if (!r['route']) continue;
+        const m = r['match'] as JsonObject;
+        const psp = m['path_separated_prefix'];
+        if (typeof psp !== 'string') {
+          routes.push(r);
+          continue;
+        }
+        const { path_separated_prefix: _, ...rest } = m;
+        routes.push({ ...r, match: { path: psp, ...rest } });
+        routes.push({ ...r, name: `${String(r['name'])}#/`, match: { prefix: `${psp}/`, ...rest } });
+      }
+      out = { ...vh, routes };
+      proxylessMemo.set(vh, out);
+    }
+    return out;
+  });
+  return { ...config, virtual_hosts: vhosts };
 }
