@@ -216,7 +216,7 @@ describe('per-domain downstream TLS', () => {
     expect(read({ [`${N}auth-tls-secret`]: 'ca-only', [`${N}auth-tls-verify-client`]: 'off' })).toEqual({ res: { failed: false }, codes: [] });
   });
 
-  it.each([
+  it.each<Record<string, string>>([
     { [`${H}tls-min-protocol-version`]: 'SSLv3' },
     { [`${H}tls-max-protocol-version`]: 'TLSv1.4' },
     { [`${H}tls-min-protocol-version`]: 'TLSv1.3', [`${H}tls-max-protocol-version`]: 'TLSv1.2' },
