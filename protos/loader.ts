@@ -40,6 +40,8 @@ export const PROTO_FILES = [
   'envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
   'envoy/extensions/filters/http/cors/v3/cors.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
+  'envoy/extensions/transport_sockets/quic/v3/quic_transport.proto',
+  'envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto',
 ] as const;
 
 let root: protobuf.Root | undefined;

@@ -1,6 +1,6 @@
 // Diagnostic codes of one feature area (merged into CODES by ../errors.ts): load
 // balancing and affinity, backend protocol and upstream TLS, per-domain downstream TLS
-// and client mTLS, HTTP/3.
+// and client mTLS.
 export const UPSTREAM_CODES = {
   XG_LB_UNSUPPORTED: 'A load-balancing algorithm Envoy does not offer (e.g. ewma): the cluster keeps round robin',
   XG_LB_CONFLICT: 'Ingresses (or an Ingress and its Service) ask for different load balancing of one Service port: the Service, then the oldest Ingress wins',
@@ -13,5 +13,4 @@ export const UPSTREAM_CODES = {
   XG_UPSTREAM_TLS_IGNORED: 'A proxy-ssl-* key is set but the backend protocol is not HTTPS or GRPCS: it has no effect',
   XG_DOWNSTREAM_TLS_INVALID: 'A per-domain TLS setting (TLS versions, ciphers, client certificates) or its Secret is invalid: the routes of this Ingress answer 403 (fail closed)',
   XG_DOWNSTREAM_TLS_IGNORED: 'A per-domain TLS setting has no effect (no TLS for the host, or a key that needs another)',
-  XG_HTTP3_NOT_SERVED: 'A host is not served over HTTP/3 because its TLS settings cannot be honoured by QUIC (client certificates, TLS 1.2 at most)',
 } as const satisfies Record<`XG_${string}`, string>;
