@@ -29,3 +29,21 @@ export function translateCluster(c: Cluster): JsonObject {
   applyClusterPolicies(c, cluster);
   return cluster;
 }
+
+/**
+ * The cluster as proxyless gRPC clients get it: they know round robin and ring hash
+ * only (grpc-js-xds NACKs any other lb_policy), so least request and random become
+ * round robin and Maglev becomes ring hash. Unchanged clusters are returned as they
+ * are. An upstream TLS cluster is left as it is: gRPC accepts only certificate
+ * providers, not SDS, so such a cluster is refused by the client (never used in
+ * plaintext).
+ */
+export function proxylessCluster(cluster: JsonObject): JsonObject {
+  const lb = cluster['lb_policy'];
+  if (lb === 'LEAST_REQUEST' || lb === 'RANDOM') {
+    const { least_request_lb_config: _lr, ...rest } = cluster;
+    return { ...rest, lb_policy: 'ROUND_ROBIN' };
+  }
+  if (lb === 'MAGLEV') return { ...cluster, lb_policy: 'RING_HASH' };
+  return cluster;
+}

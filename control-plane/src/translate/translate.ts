@@ -2,7 +2,7 @@
 import type { EndpointModel, Model, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
 import { ENVOY_GROUP, GRPC_GROUP } from '../xds/cache/memory-cache.js';
-import { translateCluster } from './cluster.js';
+import { proxylessCluster, translateCluster } from './cluster.js';
 import { translateEndpoints } from './endpoint.js';
 import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRouteConfigName } from './listener.js';
 import type { TranslateOptions } from './options.js';
@@ -31,7 +31,7 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   const grpc: EnvoyResources = {
     listeners: model.virtualHosts.filter((v) => !v.host.includes('*')).map((v) => apiListener(v.host)),
     routes: [httpRoutes],
-    clusters,
+    clusters: clusters.map(proxylessCluster),
     endpoints: cla[GRPC_GROUP]!,
     secrets: [],
   };
