@@ -39,7 +39,7 @@ const parsed = new WeakMap<AnnotationReader, { failed: boolean; host?: HostTls }
 export const DEFAULT_VERIFY_DEPTH = 1;
 
 /** Reads and checks every key once per Ingress (parse and parseHost share the result). */
-export function readDownstreamTls(r: AnnotationReader, ctx: Pick<FamilyContext, 'namespace' | 'store'>): { failed: boolean; host?: HostTls } {
+export function readDownstreamTls(r: AnnotationReader, ctx: Pick<FamilyContext, 'namespace' | 'store'> & Partial<Pick<FamilyContext, 'ingress'>>): { failed: boolean; host?: HostTls } {
   const memo = parsed.get(r);
   if (memo) return memo;
   let failed = false;
@@ -108,6 +108,11 @@ export function readDownstreamTls(r: AnnotationReader, ctx: Pick<FamilyContext, 
   } else {
     const stray = verify ?? depth ?? pass;
     if (stray) r.sink.warning('XG_DOWNSTREAM_TLS_IGNORED', r.ref, `${stray.annotation} has no effect without auth-tls-secret`, `metadata.annotations["${stray.annotation}"]`);
+  }
+  const tls = ctx.ingress?.spec?.tls;
+  if (!failed && Object.keys(host).length && ctx.ingress && !(Array.isArray(tls) && tls.length)) {
+    const first = (minV ?? maxV ?? cv ?? secret)!;
+    r.sink.warning('XG_DOWNSTREAM_TLS_IGNORED', r.ref, `${first.annotation}: this Ingress has no spec.tls; the per-domain TLS settings apply only when its hosts are served over HTTPS (by this or another Ingress)`, `metadata.annotations["${first.annotation}"]`);
   }
   const result = failed ? { failed } : { failed, ...(Object.keys(host).length ? { host } : {}) };
   parsed.set(r, result);
