@@ -1,7 +1,7 @@
 // Backend protocols through the real Envoy: HTTP2 (an h2c backend sees HTTP/2), HTTPS
 // with proxy-ssl-verify (the right CA works and the client certificate reaches the
 // backend; a wrong CA gets 503), HTTPS without verification, a gRPC call with
-// backend-protocol GRPC, a WebSocket echo (upgrades work by default), and the
+// backend-protocol GRPC and with GRPCS, a WebSocket echo (upgrades work by default), and the
 // diagnostics of invalid values (those routes answer 503).
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../helpers/backends.js';
 import { INGRESS_CLASS_YAML, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { echo, startGrpcEcho } from '../helpers/grpc-echo.js';
+import { echo, echoServiceDefinition, startGrpcEcho, type EchoReply, type EchoRequest } from '../helpers/grpc-echo.js';
 import { eventually } from '../helpers/wait.js';
 
 const PKI = path.join(import.meta.dirname, '..', 'fixtures', 'certs', 'upstream');
@@ -124,6 +124,18 @@ async function wsBackend(host: string): Promise<Addr> {
   return { host, port: (wss.address() as AddressInfo).port };
 }
 
+/** gRPC echo over TLS (the test CA's server certificate): answers as `grpcs`. */
+async function grpcsBackend(host: string): Promise<Addr> {
+  const server = new grpc.Server();
+  server.addService(echoServiceDefinition, {
+    Echo: (call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, cb: grpc.sendUnaryData<EchoReply>) => cb(null, { backend: 'grpcs', message: call.request.message }),
+  });
+  const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(pem('server.crt')), private_key: Buffer.from(pem('server.key')) }], false);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:0`, creds, (err, p) => (err ? reject(err) : resolve(p))));
+  closers.push(() => new Promise((r) => { server.forceShutdown(); r(); }));
+  return { host, port };
+}
+
 async function diagnostics(t: TestControlPlane): Promise<Array<{ code: string; object: { kind: string; name: string } }>> {
   const r = await fetch(`http://127.0.0.1:${t.cp.adminPort}/debug/diagnostics`);
   return ((await r.json()) as { diagnostics: Array<{ code: string; object: { kind: string; name: string } }> }).diagnostics;
@@ -140,6 +152,7 @@ describe('backend protocols through the real Envoy', () => {
     const tlsMtls = await tlsBackend('127.0.0.53', true);
     const ws = await wsBackend('127.0.0.54');
     const g = await startGrpcEcho({ name: 'grpc-a', host: '127.0.0.55' });
+    const gs = await grpcsBackend('127.0.0.56');
     const right = secret('upstream-right', { 'ca.crt': pem('ca.crt'), 'tls.crt': pem('client.crt'), 'tls.key': pem('client.key') });
     const wrong = secret('upstream-wrong', { 'ca.crt': pem('other-ca.crt'), 'tls.crt': pem('client.crt'), 'tls.key': pem('client.key') });
     const verified = { [`${N}backend-protocol`]: 'HTTPS', [`${N}proxy-ssl-verify`]: 'on', [`${N}proxy-ssl-name`]: 'backend.example.com', [`${N}proxy-ssl-server-name`]: 'on' };
@@ -151,6 +164,7 @@ describe('backend protocols through the real Envoy', () => {
       'tls-wrong-name': [tls, { ...verified, [`${N}proxy-ssl-secret`]: 'upstream-right', [`${N}proxy-ssl-name`]: 'other.example.com' }],
       ws: [ws, {}],
       grpc: [{ host: g.host, port: g.port }, { [`${N}backend-protocol`]: 'GRPC' }],
+      grpcs: [gs, { ...verified, [`${N}backend-protocol`]: 'GRPCS', [`${N}proxy-ssl-secret`]: 'upstream-right' }],
       fcgi: [tls, { [`${N}backend-protocol`]: 'FCGI' }],
       'bad-verify': [tls, { [`${N}backend-protocol`]: 'HTTPS', [`${N}proxy-ssl-verify`]: 'yes' }],
     };
@@ -197,6 +211,15 @@ describe('backend protocols through the real Envoy', () => {
     try {
       const reply = await echo(client, 'hello', { deadlineMs: 10_000 });
       expect(reply).toEqual({ backend: 'grpc-a', message: 'hello' });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a gRPC call goes through Envoy to a GRPCS backend (HTTP/2 over verified TLS, ALPN h2)', async () => {
+    const client = new grpc.Client(`127.0.0.1:${t.httpPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'grpcs.example.com' });
+    try {
+      expect(await echo(client, 'secure', { deadlineMs: 10_000 })).toEqual({ backend: 'grpcs', message: 'secure' });
     } finally {
       client.close();
     }
