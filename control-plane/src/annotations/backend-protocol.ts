@@ -8,7 +8,6 @@
 //
 // A wrong value never downgrades silently to plaintext or to unverified TLS: the routes
 // of the Ingress that carries it answer 503 instead (fail closed).
-import type { ObjectRef } from '../diagnostics.js';
 import { resolveSecretFiles, type CaBundle, type ClientCertificate } from '../model/tls.js';
 import type { StoreSnapshot } from '../sources/store.js';
 import type { AnnotationFamily } from './family.js';
@@ -159,8 +158,3 @@ export const backendProtocolFamily: AnnotationFamily = {
     return res.spec ? { backendProtocol: res.spec } : undefined;
   },
 };
-
-/** The object a Service-level wish comes from. */
-export function serviceRef(namespace: string, name: string): ObjectRef {
-  return { kind: 'Service', namespace, name };
-}
