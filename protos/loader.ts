@@ -45,6 +45,7 @@ export const PROTO_FILES = [
   'envoy/type/matcher/v3/status_code_input.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/http/custom_response/local_response_policy/v3/local_response_policy.proto',
+  'envoy/extensions/transport_sockets/quic/v3/quic_transport.proto',
   'envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto',
 ] as const;
 

@@ -62,6 +62,8 @@ const PIPELINE_FLAGS = {
   'http-port': { type: 'string' },
   'https-port': { type: 'string' },
   'ca-bundle': { type: 'string' },
+  http3: { type: 'boolean' },
+  'http3-alt-svc-port': { type: 'string' },
 } as const;
 
 function pipelineOptions(v: Record<string, string | boolean | undefined>): PipelineOptions {
@@ -79,7 +81,17 @@ function pipelineOptions(v: Record<string, string | boolean | undefined>): Pipel
     httpPort: port(v['http-port'], DEFAULT_PIPELINE_OPTIONS.httpPort, '--http-port'),
     httpsPort: port(v['https-port'], DEFAULT_PIPELINE_OPTIONS.httpsPort, '--https-port'),
     caBundle: caBundle(v['ca-bundle']),
+    ...http3(v),
   };
+}
+
+function http3(v: Record<string, string | boolean | undefined>): Pick<PipelineOptions, 'http3'> {
+  if (v['http3'] !== true) {
+    if (v['http3-alt-svc-port'] !== undefined) throw new UsageError('--http3-alt-svc-port needs --http3');
+    return {};
+  }
+  const p = v['http3-alt-svc-port'];
+  return { http3: p === undefined ? {} : { altSvcPort: port(p, 0, '--http3-alt-svc-port') } };
 }
 
 function caBundle(v: unknown): string {

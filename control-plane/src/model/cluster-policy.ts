@@ -1,13 +1,18 @@
 // Cluster-level policy: what applies to a whole upstream cluster rather than to one
-// route. Today: warmup (Envoy slow start). A cluster (one Service port) can be the
-// backend of several Ingresses, so their wishes are merged here, deterministically:
-// the Service's own annotation wins, then the oldest Ingress (the build's priority
-// order); every Ingress that asks for something else gets a warning.
+// route: load balancing (the algorithm; what is hashed is per route), the backend
+// protocol and upstream TLS, and warmup (Envoy slow start). A cluster (one Service
+// port) can be the backend of several Ingresses, so their wishes are merged here,
+// deterministically and the same way for every facet: the Service's own annotation
+// wins, then the oldest Ingress (the build's priority order); every Ingress that asks
+// for something else gets a warning with the facet's conflict code.
 import type { DiagnosticSink, ObjectRef } from '../diagnostics.js';
+import type { Code } from '../errors.js';
 import { AnnotationReader } from '../annotations/reader.js';
 import { readWarmup, type WarmupSpec } from '../annotations/warmup.js';
+import { readLoadBalance, type LbAlgorithm, type LbWish } from '../annotations/load-balance.js';
+import { readBackendProtocol, type UpstreamProtocolSpec } from '../annotations/backend-protocol.js';
 import type { StoreSnapshot } from '../sources/store.js';
-import type { Cluster, VirtualHost } from './ir.js';
+import type { Cluster, RoutePolicy, VirtualHost } from './ir.js';
 
 export interface SlowStart {
   /** Whole seconds, > 0. */
@@ -23,20 +28,115 @@ declare module './ir.js' {
     /** New endpoints ramp up over this window (round robin / least request only). */
     readonly slowStart?: SlowStart;
     /**
-     * Hook for session affinity (consistent hashing or cookie affinity, not implemented
-     * yet): with it, Envoy's slow start does not apply, and a warmup gets a diagnostic.
+     * Session affinity (consistent hashing or cookie affinity): with it, Envoy's slow
+     * start does not apply, and a warmup gets a diagnostic.
      */
     readonly hashAffinity?: { readonly kind: 'hash' | 'cookie'; readonly source: ObjectRef };
+    /** Load-balancing algorithm (absent: round robin). */
+    readonly lbPolicy?: { readonly algorithm: LbAlgorithm; readonly source: ObjectRef };
+    /** Protocol (and TLS) spoken to the endpoints (absent: HTTP/1.1 in plaintext). */
+    readonly upstream?: UpstreamProtocolSpec & { readonly source: ObjectRef };
+    /**
+     * The Service's own annotations ask for something unusable (e.g. a broken upstream
+     * TLS setting): the cluster gets no endpoints, so its routes answer 503.
+     */
+    readonly blocked?: { readonly reason: string; readonly source: ObjectRef };
   }
 }
 
-interface Wish {
-  readonly spec: WarmupSpec;
+interface Wish<T> {
+  readonly spec: T;
   readonly source: ObjectRef;
 }
 
+/** One cluster-level policy: where its wishes come from, how they compare, what it sets. */
+interface Facet<T> {
+  readonly conflictCode: Code;
+  /** What the conflict message calls it. */
+  readonly noun: string;
+  /** What an Ingress's routes ask for (from their RoutePolicy). */
+  fromRoute(p: RoutePolicy): T | undefined;
+  /** What a Service's annotations ask for; `blocked` when they ask for something unusable. */
+  fromService(r: AnnotationReader, namespace: string, store: StoreSnapshot): T | undefined | { readonly blocked: string };
+  same(a: T, b: T): boolean;
+  describe(s: T): string;
+  annotation(s: T): string;
+  /** The cluster with the chosen wish applied (a new object), or the same cluster. */
+  apply(c: Cluster, chosen: Wish<T>, sink: DiagnosticSink): Cluster;
+}
+
+const loadBalancingFacet: Facet<LbWish> = {
+  conflictCode: 'XG_LB_CONFLICT',
+  noun: 'load balancing',
+  fromRoute: (p) => p.loadBalancing,
+  fromService: (r) => readLoadBalance(r),
+  same: (a, b) => a.algorithm === b.algorithm && a.affinity === b.affinity,
+  describe: (s) => (s.affinity ? `${s.affinity} affinity (${s.algorithm})` : s.algorithm),
+  annotation: (s) => s.annotation,
+  apply(c, { spec, source }) {
+    const policy = {
+      ...c.policy,
+      ...(spec.algorithm !== 'ROUND_ROBIN' ? { lbPolicy: { algorithm: spec.algorithm, source } } : {}),
+      ...(spec.affinity ? { hashAffinity: { kind: spec.affinity, source } } : {}),
+    };
+    return Object.keys(policy).length ? { ...c, policy } : c;
+  },
+};
+
+const backendProtocolFacet: Facet<UpstreamProtocolSpec> = {
+  conflictCode: 'XG_BACKEND_PROTOCOL_CONFLICT',
+  noun: 'backend protocol',
+  fromRoute: (p) => p.backendProtocol,
+  fromService(r, namespace, store) {
+    const res = readBackendProtocol(r, namespace, store);
+    return res.ok ? res.spec : { blocked: res.reason };
+  },
+  same: (a, b) => JSON.stringify({ ...a, annotation: '' }) === JSON.stringify({ ...b, annotation: '' }),
+  describe: (s) => (s.tls ? `${s.protocol} (proxy-ssl-verify ${s.tls.verify ? 'on' : 'off'}${s.tls.ca ? `, CA ${s.tls.ca.source.namespace}/${s.tls.ca.source.name}` : ''})` : s.protocol),
+  annotation: (s) => s.annotation,
+  apply(c, { spec, source }) {
+    if (spec.protocol === 'HTTP') return c;
+    return { ...c, policy: { ...c.policy, upstream: { ...spec, source } } };
+  },
+};
+
+const warmupFacet: Facet<WarmupSpec> = {
+  conflictCode: 'XG_WARMUP_CONFLICT',
+  noun: 'warmup',
+  fromRoute: (p) => p.warmup,
+  fromService: (r) => readWarmup(r),
+  same: (a, b) => a.windowSeconds === b.windowSeconds && a.aggression === b.aggression && a.minWeightPercent === b.minWeightPercent,
+  describe: describeWarmup,
+  annotation: (s) => s.annotation,
+  apply(c, { spec, source }, sink) {
+    if (spec.windowSeconds === 0) return c;
+    const slowStart: SlowStart = {
+      windowSeconds: spec.windowSeconds,
+      ...(spec.aggression !== undefined ? { aggression: spec.aggression } : {}),
+      ...(spec.minWeightPercent !== undefined ? { minWeightPercent: spec.minWeightPercent } : {}),
+      source,
+    };
+    const affinity = c.policy?.hashAffinity;
+    const random = c.policy?.lbPolicy?.algorithm === 'RANDOM';
+    if (affinity || random) {
+      const why = affinity ? `uses ${affinity.kind} affinity` : 'uses random load balancing';
+      sink.warning(
+        'XG_WARMUP_NOT_APPLICABLE',
+        source,
+        `Service ${c.namespace}/${c.service} port ${c.port} ${why}: Envoy's slow start applies only to round robin and least request, so the warmup has no effect`,
+        `metadata.annotations["${spec.annotation}"]`,
+      );
+      return c;
+    }
+    return { ...c, policy: { ...c.policy, slowStart } };
+  },
+};
+
+/** In the order they apply: warmup looks at the load balancing chosen before it. */
+const FACETS: readonly Facet<unknown>[] = [loadBalancingFacet, backendProtocolFacet, warmupFacet] as unknown as readonly Facet<unknown>[];
+
 /**
- * Sets `policy` on the clusters (in place in `clusters`) from the warmup of the
+ * Sets `policy` on the clusters (in place in `clusters`) from the annotations of the
  * Services and of the Ingresses whose served routes forward to them. `served` is the
  * build's Ingress priority order (oldest first).
  */
@@ -48,80 +148,79 @@ export function attachClusterPolicies(
   sink: DiagnosticSink,
 ): void {
   const rank = new Map(served.map((r, i) => [`${r.namespace}/${r.name}`, i]));
-  // cluster → Ingress key → its wish (one per Ingress: the policy is per Ingress).
-  const ingressWishes = new Map<string, Map<string, Wish>>();
+  const byRank = (a: Wish<unknown>, b: Wish<unknown>) =>
+    (rank.get(`${a.source.namespace}/${a.source.name}`) ?? Infinity) - (rank.get(`${b.source.namespace}/${b.source.name}`) ?? Infinity);
+  // facet → cluster → Ingress key → its wish (one per Ingress: the policy is per Ingress).
+  const ingressWishes = FACETS.map(() => new Map<string, Map<string, Wish<unknown>>>());
   for (const vh of virtualHosts) {
     for (const route of vh.routes) {
-      const spec = route.policy?.warmup;
-      if (!spec || route.action.kind !== 'forward') continue;
-      for (const b of route.action.backends) {
-        let m = ingressWishes.get(b.cluster);
-        if (!m) ingressWishes.set(b.cluster, (m = new Map()));
-        m.set(`${route.source.namespace}/${route.source.name}`, { spec, source: route.source });
-      }
+      const p = route.policy;
+      if (!p || route.action.kind !== 'forward') continue;
+      FACETS.forEach((facet, i) => {
+        const spec = facet.fromRoute(p);
+        if (spec === undefined) return;
+        for (const b of (route.action as { backends: readonly { cluster: string }[] }).backends) {
+          let m = ingressWishes[i]!.get(b.cluster);
+          if (!m) ingressWishes[i]!.set(b.cluster, (m = new Map()));
+          m.set(`${route.source.namespace}/${route.source.name}`, { spec, source: route.source });
+        }
+      });
     }
   }
-  const serviceWishes = new Map<string, Wish | null>();
-  const serviceWish = (namespace: string, name: string): Wish | undefined => {
+  // Service → its reader (one per Service, shared by the facets) and, per facet, its wish.
+  const readers = new Map<string, AnnotationReader | null>();
+  const serviceWishes = FACETS.map(() => new Map<string, Wish<unknown> | { blocked: string } | null>());
+  const serviceWish = (i: number, namespace: string, name: string): Wish<unknown> | { blocked: string } | undefined => {
     const key = `${namespace}/${name}`;
-    if (!serviceWishes.has(key)) {
-      const svc = store.services.get(key);
-      const annotations = svc?.metadata.annotations;
-      let wish: Wish | null = null;
-      if (annotations && typeof annotations === 'object') {
-        const source: ObjectRef = { kind: 'Service', namespace, name };
-        const spec = readWarmup(new AnnotationReader(annotations, source, sink));
-        if (spec) wish = { spec, source };
+    const memo = serviceWishes[i]!;
+    if (!memo.has(key)) {
+      if (!readers.has(key)) {
+        const annotations = store.services.get(key)?.metadata.annotations;
+        readers.set(key, annotations && typeof annotations === 'object' ? new AnnotationReader(annotations, { kind: 'Service', namespace, name }, sink) : null);
       }
-      serviceWishes.set(key, wish);
+      const r = readers.get(key);
+      let wish: Wish<unknown> | { blocked: string } | null = null;
+      if (r) {
+        const spec = FACETS[i]!.fromService(r, namespace, store);
+        if (spec !== undefined) wish = isBlocked(spec) ? spec : { spec, source: r.ref };
+      }
+      memo.set(key, wish);
     }
-    return serviceWishes.get(key) ?? undefined;
+    return memo.get(key) ?? undefined;
   };
 
   for (const name of [...clusters.keys()].sort()) {
-    const c = clusters.get(name)!;
-    const fromService = serviceWish(c.namespace, c.service);
-    const fromIngresses = [...(ingressWishes.get(name)?.values() ?? [])].sort(
-      (a, b) => (rank.get(`${a.source.namespace}/${a.source.name}`) ?? Infinity) - (rank.get(`${b.source.namespace}/${b.source.name}`) ?? Infinity),
-    );
-    const chosen = fromService ?? fromIngresses[0];
-    if (!chosen) continue;
-    for (const w of fromIngresses) {
-      if (w === chosen || sameSpec(w.spec, chosen.spec)) continue;
-      const by = chosen.source.kind === 'Service' ? `the annotation on Service ${c.namespace}/${c.service}` : `Ingress ${chosen.source.namespace}/${chosen.source.name}, which is older`;
-      sink.warning(
-        'XG_WARMUP_CONFLICT',
-        w.source,
-        `Service ${c.namespace}/${c.service} port ${c.port} gets the warmup of ${by} (${describeSpec(chosen.spec)}); this Ingress's ${describeSpec(w.spec)} is ignored`,
-        `metadata.annotations["${w.spec.annotation}"]`,
-      );
-    }
-    if (chosen.spec.windowSeconds === 0) continue;
-    const slowStart: SlowStart = {
-      windowSeconds: chosen.spec.windowSeconds,
-      ...(chosen.spec.aggression !== undefined ? { aggression: chosen.spec.aggression } : {}),
-      ...(chosen.spec.minWeightPercent !== undefined ? { minWeightPercent: chosen.spec.minWeightPercent } : {}),
-      source: chosen.source,
-    };
-    const affinity = c.policy?.hashAffinity;
-    if (affinity) {
-      sink.warning(
-        'XG_WARMUP_NOT_APPLICABLE',
-        chosen.source,
-        `Service ${c.namespace}/${c.service} port ${c.port} uses ${affinity.kind} affinity: Envoy's slow start applies only to round robin and least request, so the warmup has no effect`,
-        `metadata.annotations["${chosen.spec.annotation}"]`,
-      );
-      continue;
-    }
-    clusters.set(name, { ...c, policy: { ...c.policy, slowStart } });
+    let c = clusters.get(name)!;
+    FACETS.forEach((facet, i) => {
+      const fromService = serviceWish(i, c.namespace, c.service);
+      if (fromService && isBlocked(fromService)) {
+        if (!c.policy?.blocked) c = { ...c, policy: { ...c.policy, blocked: { reason: fromService.blocked, source: { kind: 'Service', namespace: c.namespace, name: c.service } } } };
+        return;
+      }
+      const fromIngresses = [...(ingressWishes[i]!.get(name)?.values() ?? [])].sort(byRank);
+      const chosen = fromService ?? fromIngresses[0];
+      if (!chosen) return;
+      for (const w of fromIngresses) {
+        if (w === chosen || facet.same(w.spec, chosen.spec)) continue;
+        const by = chosen.source.kind === 'Service' ? `the annotation on Service ${c.namespace}/${c.service}` : `Ingress ${chosen.source.namespace}/${chosen.source.name}, which is older`;
+        sink.warning(
+          facet.conflictCode,
+          w.source,
+          `Service ${c.namespace}/${c.service} port ${c.port} gets the ${facet.noun} of ${by} (${facet.describe(chosen.spec)}); this Ingress's ${facet.describe(w.spec)} is ignored`,
+          `metadata.annotations["${facet.annotation(w.spec)}"]`,
+        );
+      }
+      c = facet.apply(c, chosen, sink);
+    });
+    clusters.set(name, c);
   }
 }
 
-function sameSpec(a: WarmupSpec, b: WarmupSpec): boolean {
-  return a.windowSeconds === b.windowSeconds && a.aggression === b.aggression && a.minWeightPercent === b.minWeightPercent;
+function isBlocked(v: unknown): v is { blocked: string } {
+  return typeof v === 'object' && v !== null && 'blocked' in v;
 }
 
-function describeSpec(s: WarmupSpec): string {
+function describeWarmup(s: WarmupSpec): string {
   if (s.windowSeconds === 0) return 'no warmup (0 s)';
   const extras = [s.aggression !== undefined ? `aggression ${s.aggression}` : '', s.minWeightPercent !== undefined ? `min weight ${s.minWeightPercent}%` : ''].filter(Boolean);
   return `warmup ${s.windowSeconds} s${extras.length ? ` (${extras.join(', ')})` : ''}`;

@@ -2,6 +2,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Secret } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
+import type { ObjectRef } from '../diagnostics.js';
 import { secretName, type TlsSecret } from './ir.js';
 
 export type SecretResult =
@@ -60,4 +61,83 @@ function check(secret: Secret, namespace: string, name: string): SecretResult {
       source: { kind: 'Secret', namespace, name },
     },
   };
+}
+
+/** A CA bundle (PEM, one or more certificates) from a Secret key, e.g. `ca.crt`. */
+export interface CaBundle {
+  /** SDS name: `<namespace>/<secret>/ca.crt`, never equal to a TlsSecret name (a Secret name has no '/'). */
+  readonly name: string;
+  readonly pem: string;
+  readonly source: ObjectRef;
+}
+
+/** A client certificate and key (`tls.crt`, `tls.key`) Envoy presents to a backend. */
+export interface ClientCertificate {
+  /** SDS name: `<namespace>/<secret>/tls.crt`. */
+  readonly name: string;
+  readonly certificateChain: string;
+  readonly privateKey: string;
+  readonly source: ObjectRef;
+}
+
+export type SecretFilesResult =
+  | { readonly ok: true; readonly ca?: CaBundle; readonly client?: ClientCertificate }
+  | { readonly ok: false; readonly message: string };
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Every certificate of a PEM bundle parses (and there is at least one), or why not. */
+export function checkCaBundle(pem: string): string | undefined {
+  const blocks = pem.match(PEM_CERT) ?? [];
+  if (!blocks.length) return 'holds no PEM certificate';
+  if (blocks.length > 100) return 'holds more than 100 certificates';
+  for (const b of blocks) {
+    try {
+      new X509Certificate(b);
+    } catch (e) {
+      return `holds a certificate that does not parse (${(e as Error).message})`;
+    }
+  }
+  return undefined;
+}
+
+const filesChecked = new WeakMap<Secret, Map<string, SecretFilesResult>>();
+
+/**
+ * The CA bundle (`ca.crt`) and client certificate (`tls.crt` + `tls.key`) of a Secret of
+ * any type (Opaque or kubernetes.io/tls), same namespace only. `requireCa`: a Secret
+ * without `ca.crt` is an error. Each present part must parse (and the key match).
+ */
+export function resolveSecretFiles(namespace: string, name: string, store: StoreSnapshot, opts: { requireCa: boolean; wantClient: boolean }): SecretFilesResult {
+  const secret = store.secrets.get(`${namespace}/${name}`);
+  if (!secret) return { ok: false, message: `Secret ${namespace}/${name} does not exist (Secrets in other namespaces are never used)` };
+  const memoKey = `${opts.requireCa}/${opts.wantClient}`;
+  let memo = filesChecked.get(secret);
+  if (!memo) filesChecked.set(secret, (memo = new Map()));
+  let r = memo.get(memoKey);
+  if (!r) memo.set(memoKey, (r = checkFiles(secret, namespace, name, opts)));
+  return r;
+}
+
+function checkFiles(secret: Secret, namespace: string, name: string, opts: { requireCa: boolean; wantClient: boolean }): SecretFilesResult {
+  const where = `Secret ${namespace}/${name}`;
+  const source: ObjectRef = { kind: 'Secret', namespace, name };
+  const caPem = field(secret, 'ca.crt');
+  let ca: CaBundle | undefined;
+  if (caPem !== undefined) {
+    const bad = checkCaBundle(caPem);
+    if (bad) return { ok: false, message: `${where}: ca.crt ${bad}` };
+    ca = { name: `${namespace}/${name}/ca.crt`, pem: caPem, source };
+  } else if (opts.requireCa) return { ok: false, message: `${where} has no ca.crt` };
+  let client: ClientCertificate | undefined;
+  if (opts.wantClient) {
+    const cert = field(secret, 'tls.crt');
+    const key = field(secret, 'tls.key');
+    if (cert !== undefined || key !== undefined) {
+      const r = check(secret, namespace, name);
+      if (!r.ok) return { ok: false, message: r.message };
+      client = { name: `${namespace}/${name}/tls.crt`, certificateChain: r.secret.certificateChain, privateKey: r.secret.privateKey, source };
+    }
+  }
+  return { ok: true, ...(ca ? { ca } : {}), ...(client ? { client } : {}) };
 }

@@ -1,14 +1,17 @@
 // Gateway listeners: plain HTTP (one route configuration for every host), HTTPS
-// (a filter chain and a route configuration per SNI host, certificates by SDS), and
-// API listeners for proxyless gRPC clients.
+// (a filter chain and a route configuration per SNI host, certificates by SDS), with
+// the `http3` option HTTP/3 over QUIC on the same port number (UDP; a filter chain per
+// SNI host sharing the HTTPS route configuration, advertised by `alt-svc` on the TCP
+// HTTPS responses), and API listeners for proxyless gRPC clients.
 import type { TlsHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
 import type { TranslateOptions } from './options.js';
 import { applyTlsPolicies } from './policies.js';
-import { DOWNSTREAM_TLS_TYPE, HCM_TYPE, ROUTER_TYPE, TLS_INSPECTOR_TYPE, adsSource } from './well-known.js';
+import { DOWNSTREAM_TLS_TYPE, HCM_TYPE, HEADER_MUTATION_TYPE, QUIC_TRANSPORT_TYPE, ROUTER_TYPE, TLS_INSPECTOR_TYPE, adsSource } from './well-known.js';
 
 export const HTTP_LISTENER = 'http';
 export const HTTPS_LISTENER = 'https';
+export const HTTP3_LISTENER = 'https-quic';
 export const HTTP_ROUTE_CONFIG = 'http';
 
 export function httpsRouteConfigName(host: string): string {
@@ -50,13 +53,75 @@ export function httpListener(opts: TranslateOptions, filters: readonly JsonObjec
   };
 }
 
+/** The HTTPS listener and, with the `http3` option and a host it can serve, the HTTP/3 (QUIC) one. None without TLS hosts. */
+export function httpsListeners(tlsHosts: readonly TlsHost[], opts: TranslateOptions, filters: readonly JsonObject[] = []): JsonObject[] {
+  if (!tlsHosts.length) return [];
+  const quic = opts.http3 ? tlsHosts.filter(servedOverHttp3) : [];
+  return [httpsListener(tlsHosts, opts, filters), ...(quic.length ? [http3Listener(quic, opts, filters)] : [])];
+}
+
 export function httpsListener(tlsHosts: readonly TlsHost[], opts: TranslateOptions, filters: readonly JsonObject[] = []): JsonObject {
   return {
     name: HTTPS_LISTENER,
     address: { socket_address: { address: opts.bindAddress, port_value: opts.httpsPort } },
     per_connection_buffer_limit_bytes: 32768,
     listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR_TYPE } }],
-    filter_chains: tlsHosts.map((t) => httpsFilterChain(t, opts, filters)),
+    filter_chains: tlsHosts.map((t) => httpsFilterChain(t, opts, opts.http3 && servedOverHttp3(t) ? [...filters, altSvcFilter(opts)] : filters)),
+  };
+}
+
+/**
+ * QUIC is TLS 1.3 only, and xgate does not check client certificates over QUIC: a host
+ * with client mTLS, or limited to TLS 1.2 or lower, is served on TCP only (and gets no
+ * alt-svc), so HTTP/3 never bypasses its TLS settings.
+ */
+export function servedOverHttp3(t: TlsHost): boolean {
+  return !t.policy?.clientAuth && (t.policy?.tlsVersions?.max ?? 'TLSv1_3') === 'TLSv1_3';
+}
+
+/** `alt-svc: h3=":<port>"; ma=86400` on every TCP HTTPS response of a host served over HTTP/3. */
+function altSvcFilter(opts: TranslateOptions): JsonObject {
+  const port = opts.http3?.altSvcPort ?? opts.httpsPort;
+  return {
+    name: 'xgate.alt_svc',
+    typed_config: {
+      '@type': HEADER_MUTATION_TYPE,
+      mutations: {
+        response_mutations: [{ append: { header: { key: 'alt-svc', value: `h3=":${port}"; ma=86400` }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } }],
+      },
+    },
+  };
+}
+
+/** UDP listener on the HTTPS port: QUIC transport per SNI host (certificate by SDS), HCM with the HTTP/3 codec. */
+export function http3Listener(tlsHosts: readonly TlsHost[], opts: TranslateOptions, filters: readonly JsonObject[] = []): JsonObject {
+  return {
+    name: HTTP3_LISTENER,
+    address: { socket_address: { protocol: 'UDP', address: opts.bindAddress, port_value: opts.httpsPort } },
+    udp_listener_config: { quic_options: {}, downstream_socket_config: { prefer_gro: true } },
+    filter_chains: tlsHosts.map((t) => {
+      const manager = hcm(HTTP3_LISTENER, httpsRouteConfigName(t.host), true, filters);
+      const config = manager['typed_config'] as JsonObject;
+      config['codec_type'] = 'HTTP3';
+      config['http3_protocol_options'] = { allow_extended_connect: true };
+      return {
+        name: `quic/${t.host}`,
+        filter_chain_match: { server_names: [t.host] },
+        transport_socket: {
+          name: 'envoy.transport_sockets.quic',
+          typed_config: {
+            '@type': QUIC_TRANSPORT_TYPE,
+            downstream_tls_context: {
+              common_tls_context: {
+                tls_certificate_sds_secret_configs: [{ name: t.secret, sds_config: adsSource() }],
+                alpn_protocols: ['h3'],
+              },
+            },
+          },
+        },
+        filters: [manager],
+      };
+    }),
   };
 }
 

@@ -9,6 +9,12 @@ export interface TranslateOptions {
    * services Envoy calls itself (JWKS URLs, OIDC token endpoints, auth services).
    */
   readonly caBundle: string;
+  /**
+   * Also serve HTTPS over HTTP/3 (QUIC, UDP on httpsPort) and advertise it with
+   * `alt-svc: h3=":<altSvcPort>"` on the TCP HTTPS responses (altSvcPort: the port
+   * clients reach, e.g. 443 behind a Service; default httpsPort). See translate/listener.ts.
+   */
+  readonly http3?: { readonly altSvcPort?: number };
 }
 
 export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {

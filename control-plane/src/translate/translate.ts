@@ -2,9 +2,9 @@
 import type { EndpointModel, Model, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
 import { ENVOY_GROUP, GRPC_GROUP } from '../xds/cache/memory-cache.js';
-import { translateCluster } from './cluster.js';
+import { proxylessCluster, translateCluster } from './cluster.js';
 import { translateEndpoints } from './endpoint.js';
-import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListener, httpsRouteConfigName } from './listener.js';
+import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRouteConfigName } from './listener.js';
 import type { TranslateOptions } from './options.js';
 import type { EnvoyResources, GroupResources } from './resources.js';
 import { translateRouteConfiguration } from './route.js';
@@ -22,7 +22,7 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   const extra = contributedResources(model, opts);
 
   const envoy: EnvoyResources = {
-    listeners: [httpListener(opts, extra.httpFilters), ...(tlsHosts.length ? [httpsListener(tlsHosts, opts, extra.httpFilters)] : [])],
+    listeners: [httpListener(opts, extra.httpFilters), ...httpsListeners(tlsHosts, opts, extra.httpFilters)],
     routes: [httpRoutes, ...httpsRoutes],
     clusters: extra.clusters.length ? [...clusters, ...extra.clusters] : clusters,
     endpoints: cla[ENVOY_GROUP]!,
@@ -31,7 +31,7 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   const grpc: EnvoyResources = {
     listeners: model.virtualHosts.filter((v) => !v.host.includes('*')).map((v) => apiListener(v.host)),
     routes: [httpRoutes],
-    clusters,
+    clusters: clusters.map(proxylessCluster),
     endpoints: cla[GRPC_GROUP]!,
     secrets: [],
   };

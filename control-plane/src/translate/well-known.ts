@@ -11,3 +11,7 @@ export const DOWNSTREAM_TLS_TYPE = `${T}envoy.extensions.transport_sockets.tls.v
 export function adsSource(): JsonObject {
   return { ads: {}, resource_api_version: 'V3' };
 }
+export const UPSTREAM_TLS_TYPE = `${T}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`;
+export const HTTP_PROTOCOL_OPTIONS_TYPE = `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
+export const QUIC_TRANSPORT_TYPE = `${T}envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport`;
+export const HEADER_MUTATION_TYPE = `${T}envoy.extensions.filters.http.header_mutation.v3.HeaderMutation`;
