@@ -32,6 +32,8 @@ function manifests(web: Backend): Record<string, string> {
       ingressYaml('empty', 'empty.example.com', { [`${N}whitelist-source-range`]: ' ' }),
       ingressYaml('bad-domain', 'baddom.example.com', { [`${M}domain-blacklist-source-range`]: '127.0.0.1/40' }),
       ingressYaml('bad-domain-route', 'baddom.example.com', { [`${N}whitelist-source-range`]: '127.0.0.0/8' }, '/own'),
+      // This control plane has no --waf-module: a route asking for the WAF fails closed.
+      ingressYaml('waf', 'waf.example.com', { 'xgate.io/waf': 'block' }),
     ].join('---\n'),
   };
 }
@@ -95,6 +97,10 @@ describe('IP allow/deny lists through the real Envoy (no trusted hops)', () => {
       expect(await status('baddom.example.com', from, '/own')).toBe(403); // even a route with its own valid list
     }
     expect(web.requests).toBeGreaterThan(0);
+  });
+
+  it('without --waf-module, a route asking for the WAF answers 403 instead of passing unchecked', async () => {
+    expect(await status('waf.example.com', '127.0.0.2')).toBe(403);
   });
 
   it('without trusted hops, X-Forwarded-For is never the client address (a forged header does not bypass a list)', async () => {
