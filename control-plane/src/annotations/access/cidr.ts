@@ -109,9 +109,14 @@ function mask(bytes: readonly number[], prefixLen: number): { masked: number[]; 
   return { masked, changed: masked.some((b, i) => b !== bytes[i]) };
 }
 
+/** ASCII whitespace only (String.trim would also take NBSP and other Unicode spaces). */
+function trimAscii(s: string): string {
+  return s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+}
+
 /** One entry: `1.2.3.4`, `10.0.0.0/8`, `2001:db8::1`, `2001:db8::/32`. */
 export function parseCidr(entry: string): CidrResult {
-  const s = entry.trim();
+  const s = trimAscii(entry);
   if (s === '') return { ok: false, why: 'an empty entry' };
   if (s.length > 64) return { ok: false, why: `${JSON.stringify(s.slice(0, 64))}… is too long for an address` };
   const slash = s.indexOf('/');
@@ -144,7 +149,7 @@ export function cidrString(c: Cidr): string {
  * The result is sorted and without duplicates (deterministic output).
  */
 export function parseCidrList(value: string): CidrListResult {
-  if (value.trim() === '') return { ok: false, why: 'the list is empty' };
+  if (trimAscii(value) === '') return { ok: false, why: 'the list is empty' };
   const entries = value.split(',');
   if (entries.length > MAX_CIDRS) return { ok: false, why: `more than ${MAX_CIDRS} entries` };
   const seen = new Map<string, Cidr>();
@@ -152,7 +157,7 @@ export function parseCidrList(value: string): CidrListResult {
   for (const e of entries) {
     const r = parseCidr(e);
     if (!r.ok) return { ok: false, why: r.why };
-    if (r.hostBits) hostBits.push(`${e.trim()} is read as ${cidrString(r.cidr)}`);
+    if (r.hostBits) hostBits.push(`${trimAscii(e)} is read as ${cidrString(r.cidr)}`);
     seen.set(cidrString(r.cidr), r.cidr);
   }
   const cidrs = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
