@@ -55,6 +55,8 @@ export interface Reply {
 
 export interface SendOptions {
   readonly host: string;
+  /** Envoy's listener address; default 127.0.0.1. */
+  readonly address?: string;
   readonly path?: string;
   readonly method?: string;
   /** Source address of the client socket (any 127.0.0.x on Linux). */
@@ -69,7 +71,7 @@ export function send(port: number, o: SendOptions): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        host: '127.0.0.1',
+        host: o.address ?? '127.0.0.1',
         port,
         method: o.method ?? 'GET',
         path: o.path ?? '/',

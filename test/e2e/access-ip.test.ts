@@ -169,3 +169,48 @@ describe('IP allow/deny lists through the real Envoy with --trusted-hops 1 (a lo
     expect(await viaLb('office.example.com')).toBe(403); // peer 127.0.0.7 is not in 203.0.113.0/24
   });
 });
+
+describe('IP lists for an IPv6 client (Envoy listening on ::1)', () => {
+  let envoy: RunningEnvoy;
+  let port: number;
+
+  beforeAll(async () => {
+    const web = await testBackend({ name: 'web6' });
+    const t = await accessControlPlane(
+      {
+        '00-class.yaml': INGRESS_CLASS_YAML,
+        '10-web.yaml': serviceYaml('web', [web]),
+        '20-ingresses.yaml': [
+          ingressYaml('v6-allow', 'allow6.example.com', { [`${N}whitelist-source-range`]: '::1' }),
+          ingressYaml('v6-allow-net', 'net6.example.com', { [`${N}whitelist-source-range`]: '0:0:0:0:0:0:0:0/127' }),
+          ingressYaml('v6-other', 'other6.example.com', { [`${N}whitelist-source-range`]: '2001:db8::/32, 127.0.0.1' }),
+          ingressYaml('v6-deny', 'deny6.example.com', { [`${N}denylist-source-range`]: '::1/128' }),
+          ingressYaml('v6-bad', 'bad6.example.com', { [`${N}whitelist-source-range`]: '::1/129' }),
+        ].join('---\n'),
+      },
+      { bindAddress: '::1' },
+    );
+    envoy = await testEnvoy({ xdsPort: t.cp.xdsPort });
+    await envoy.waitReady(30_000);
+    await envoy.waitForListener('http', 30_000);
+    port = t.httpPort;
+    await eventually(async () => (await send(port, { host: 'allow6.example.com', address: '::1' })).status === 200, 20_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await envoy?.stop();
+  });
+
+  const status = async (host: string) => (await send(port, { host, address: '::1', from: '::1' })).status;
+
+  it('matches IPv6 entries and CIDRs; IPv4 entries never match an IPv6 client', async () => {
+    expect(await status('allow6.example.com')).toBe(200);
+    expect(await status('net6.example.com')).toBe(200);
+    expect(await status('other6.example.com')).toBe(403);
+    expect(await status('deny6.example.com')).toBe(403);
+  });
+
+  it('an invalid IPv6 prefix length fails closed', async () => {
+    expect(await status('bad6.example.com')).toBe(403);
+  });
+});
