@@ -1,7 +1,7 @@
 // Helpers for the access e2e tests (test/e2e/access-*.test.ts): a control plane with
 // instance-level options (IP lists, trusted hops, the WAF module), and an HTTP client
 // whose socket is bound to a chosen 127.0.0.x source address.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,8 @@ afterAll(async () => {
 export interface AccessControlPlane {
   readonly cp: RunningControlPlane;
   readonly httpPort: number;
+  /** Writes (atomically) a manifest file into the watched folder. */
+  write(file: string, yaml: string): void;
 }
 
 /** A control plane over `files` with extra pipeline options (closed after the test file). */
@@ -44,7 +46,12 @@ export async function accessControlPlane(files: Record<string, string>, extra: P
     silentLogger(),
   );
   open.add({ cp, dir });
-  return { cp, httpPort: httpPort! };
+  const write = (file: string, yaml: string) => {
+    const tmp = path.join(dir, `.${file}.tmp`);
+    writeFileSync(tmp, yaml);
+    renameSync(tmp, path.join(dir, file));
+  };
+  return { cp, httpPort: httpPort!, write };
 }
 
 export interface Reply {

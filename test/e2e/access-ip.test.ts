@@ -6,7 +6,7 @@ import { testBackend, type Backend, type BackendEcho } from '../helpers/backends
 import { INGRESS_CLASS_YAML, serviceYaml } from '../helpers/control-plane.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { eventually } from '../helpers/wait.js';
-import { accessControlPlane, ingressYaml, send } from './access-helpers.js';
+import { accessControlPlane, ingressYaml, send, type AccessControlPlane } from './access-helpers.js';
 
 const M = 'mse.ingress.kubernetes.io/';
 const N = 'nginx.ingress.kubernetes.io/';
@@ -42,11 +42,12 @@ describe('IP allow/deny lists through the real Envoy (no trusted hops)', () => {
   let web: Backend;
   let envoy: RunningEnvoy;
   let port: number;
+  let t: AccessControlPlane;
 
   beforeAll(async () => {
     web = await testBackend({ name: 'web' });
     // Instance level: allow 127.0.0.0/29 (…0–…7) except 127.0.0.5.
-    const t = await accessControlPlane(manifests(web), { sourceRanges: { allow: ['127.0.0.0/29'], deny: ['127.0.0.5/32'] } });
+    t = await accessControlPlane(manifests(web), { sourceRanges: { allow: ['127.0.0.0/29'], deny: ['127.0.0.5/32'] } });
     envoy = await testEnvoy({ xdsPort: t.cp.xdsPort });
     await envoy.waitReady(30_000);
     await envoy.waitForListener('http', 30_000);
@@ -110,6 +111,26 @@ describe('IP allow/deny lists through the real Envoy (no trusted hops)', () => {
     expect(await status('deny.example.com', '127.0.0.2', '/', { 'x-forwarded-for': '127.0.0.9' })).toBe(403);
     // and a header naming a denied address does not deny an allowed peer
     expect(await status('inst.example.com', '127.0.0.2', '/', { 'x-forwarded-for': '127.0.0.5' })).toBe(200);
+  });
+
+  it('a new IP list, WAF setting or rate limit changes routes only: the listener is never modified (no LDS, no drain)', async () => {
+    const listenerChanges = async () => {
+      const s = await envoy.stats('listener_manager');
+      return [s['listener_manager.listener_added'], s['listener_manager.listener_modified'], s['listener_manager.listener_removed']];
+    };
+    const before = await listenerChanges();
+    t.write(
+      '30-late.yaml',
+      ingressYaml('late', 'late.example.com', {
+        [`${N}whitelist-source-range`]: '127.0.0.9',
+        'xgate.io/waf': 'detect',
+        [`${N}limit-rps`]: '100',
+      }),
+    );
+    expect(await status('late.example.com', '127.0.0.3')).toBe(404); // not served yet
+    await eventually(async () => (await status('late.example.com', '127.0.0.3')) === 403, 20_000); // the route's list
+    expect(await status('late.example.com', '127.0.0.9')).toBe(403); // passes the list; the WAF stand-in (no --waf-module) answers
+    expect(await listenerChanges()).toEqual(before);
   });
 
   it('the backend sees X-Forwarded-For with the peer address appended (the header the client sent, then the peer)', async () => {
