@@ -5,6 +5,7 @@ import { DEFAULT_TRUST_DOMAIN, isTrustDomain } from './xds/mtls.js';
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from './pipeline/translate-store.js';
 import { isDnsLabel, isPort } from './model/names.js';
 import { isIP } from 'node:net';
+import { cidrString, parseCidrList } from './annotations/access/cidr.js';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { KubeconfigSource } from './sources/kube/config.js';
@@ -64,6 +65,10 @@ const PIPELINE_FLAGS = {
   'ca-bundle': { type: 'string' },
   http3: { type: 'boolean' },
   'http3-alt-svc-port': { type: 'string' },
+  'allow-source-range': { type: 'string' },
+  'deny-source-range': { type: 'string' },
+  'trusted-hops': { type: 'string' },
+  'waf-module': { type: 'string' },
 } as const;
 
 function pipelineOptions(v: Record<string, string | boolean | undefined>): PipelineOptions {
@@ -82,6 +87,27 @@ function pipelineOptions(v: Record<string, string | boolean | undefined>): Pipel
     httpsPort: port(v['https-port'], DEFAULT_PIPELINE_OPTIONS.httpsPort, '--https-port'),
     caBundle: caBundle(v['ca-bundle']),
     ...http3(v),
+    ...accessOptions(v),
+  };
+}
+
+/** Instance-level IP lists, trusted X-Forwarded-For hops, the WAF module (docs/access-control.md). */
+function accessOptions(v: Record<string, string | boolean | undefined>): Pick<PipelineOptions, 'sourceRanges' | 'trustedHops' | 'wafModule'> {
+  const list = (flag: string): string[] => {
+    const s = v[flag] as string | undefined;
+    if (s === undefined) return [];
+    const r = parseCidrList(s);
+    if (!r.ok) throw new UsageError(`--${flag}: ${r.why}`);
+    return r.cidrs.map(cidrString);
+  };
+  const allow = list('allow-source-range');
+  const deny = list('deny-source-range');
+  const waf = v['waf-module'] as string | undefined;
+  if (waf !== undefined && (!waf.startsWith('/') || /[\0\n\r]/.test(waf))) throw new UsageError(`--waf-module ${waf} must be an absolute path (in the Envoy pod)`);
+  return {
+    ...(allow.length || deny.length ? { sourceRanges: { allow, deny } } : {}),
+    ...(v['trusted-hops'] !== undefined ? { trustedHops: int(v['trusted-hops'], 0, '--trusted-hops', 0, 10) } : {}),
+    ...(waf !== undefined ? { wafModule: waf } : {}),
   };
 }
 

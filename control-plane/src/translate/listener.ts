@@ -21,7 +21,7 @@ export function httpsRouteConfigName(host: string): string {
 const ROUTER: JsonObject = { name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } };
 
 /** `filters`: the HTTP filters before the router (from the registered contributors). */
-function hcm(statPrefix: string, routeConfigName: string, edge: boolean, filters: readonly JsonObject[] = []): JsonObject {
+function hcm(statPrefix: string, routeConfigName: string, edge: boolean, filters: readonly JsonObject[] = [], trustedHops = 0): JsonObject {
   const config: JsonObject = {
     '@type': HCM_TYPE,
     stat_prefix: statPrefix,
@@ -40,6 +40,8 @@ function hcm(statPrefix: string, routeConfigName: string, edge: boolean, filters
       stream_idle_timeout: '300s',
       request_headers_timeout: '10s',
     });
+    // The client address (RBAC remote_ip, rate-limit remote_address) is the Nth X-Forwarded-For entry from the right.
+    if (trustedHops > 0) config['xff_num_trusted_hops'] = trustedHops;
   }
   return { name: 'envoy.filters.network.http_connection_manager', typed_config: config };
 }
@@ -49,7 +51,7 @@ export function httpListener(opts: TranslateOptions, filters: readonly JsonObjec
     name: HTTP_LISTENER,
     address: { socket_address: { address: opts.bindAddress, port_value: opts.httpPort } },
     per_connection_buffer_limit_bytes: 32768,
-    filter_chains: [{ filters: [hcm(HTTP_LISTENER, HTTP_ROUTE_CONFIG, true, filters)] }],
+    filter_chains: [{ filters: [hcm(HTTP_LISTENER, HTTP_ROUTE_CONFIG, true, filters, opts.trustedHops)] }],
   };
 }
 
@@ -139,7 +141,7 @@ function httpsFilterChain(t: TlsHost, opts: TranslateOptions, filters: readonly 
         },
       },
     },
-    filters: [hcm(HTTPS_LISTENER, httpsRouteConfigName(t.host), true, filters)],
+    filters: [hcm(HTTPS_LISTENER, httpsRouteConfigName(t.host), true, filters, opts.trustedHops)],
   };
   applyTlsPolicies(t, chain, opts);
   return chain;

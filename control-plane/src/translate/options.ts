@@ -15,6 +15,12 @@ export interface TranslateOptions {
    * clients reach, e.g. 443 behind a Service; default httpsPort). See translate/listener.ts.
    */
   readonly http3?: { readonly altSvcPort?: number };
+  /** Instance-level IP lists (`address/prefix`, normalised); see translate/access/rbac.ts. */
+  readonly sourceRanges?: { readonly allow: readonly string[]; readonly deny: readonly string[] };
+  /** X-Forwarded-For hops to trust for the client address (HCM xff_num_trusted_hops); default 0. */
+  readonly trustedHops?: number;
+  /** The WAF module (.wasm) path in the Envoy pod; unset: routes asking for the WAF answer 403. */
+  readonly wafModule?: string;
 }
 
 export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {

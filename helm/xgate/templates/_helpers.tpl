@@ -86,6 +86,15 @@ app.kubernetes.io/component: gateway
 {{- printf "%s:%s" .Values.gateway.image.repository .Values.gateway.image.tag -}}
 {{- end -}}
 
+{{/* The image that holds the WAF module (default: the control plane image). */}}
+{{- define "xgate.waf.image" -}}
+{{- $w := .Values.gateway.waf.image -}}
+{{- printf "%s:%s" (default .Values.controlPlane.image.repository $w.repository) (default (default .Chart.AppVersion .Values.controlPlane.image.tag) $w.tag) -}}
+{{- end -}}
+
+{{/* Where Envoy reads the WAF module (an emptyDir filled by the waf-module init container). */}}
+{{- define "xgate.gateway.wasmDir" -}}/etc/xgate/wasm{{- end -}}
+
 {{/* Where the gateway finds its files. */}}
 {{- define "xgate.gateway.configDir" -}}/etc/envoy{{- end -}}
 {{- define "xgate.gateway.xdsTlsDir" -}}/etc/xgate/xds-tls{{- end -}}
