@@ -77,9 +77,12 @@ export const FILTER_CONFIG_TYPE = 'type.googleapis.com/envoy.config.route.v3.Fil
  * FilterConfig: that enables a filter listed with `disabled: true` for this route
  * only, and `is_optional` lets proxyless gRPC clients (which share the route
  * configuration and lack most filters) ignore it instead of rejecting the route.
- * Without `config`, the filter is only enabled (or, with `disabled`, switched off).
+ * Envoy 1.39 refuses a FilterConfig with neither a config nor `disabled` ("Empty
+ * route/virtual host per filter configuration"): to only enable a filter that has no
+ * per-route settings, pass `{ '@type': <a per-route type its factory accepts> }`.
  */
 export function perFilterConfig(target: JsonObject, filterName: string, config?: JsonObject, disabled = false): void {
+  if (!config && !disabled) throw new Error(`perFilterConfig(${filterName}): Envoy refuses a FilterConfig without config unless it disables the filter`);
   const map = (target['typed_per_filter_config'] ??= {}) as JsonObject;
   map[filterName] = {
     '@type': FILTER_CONFIG_TYPE,
