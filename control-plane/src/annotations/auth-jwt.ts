@@ -364,9 +364,6 @@ function readJwt(r: AnnotationReader, ctx: FamilyContext, got: Map<string, Annot
   const forward = flag('jwt-forward');
 
   if (!ok || !jwks) return undefined;
-  if (allowMissing && claimToHeaders.length) {
-    r.sink.warning('XG_AUTH_JWT_CLAIM_HEADER_SPOOFABLE', ctx.ref, `with jwt-allow-missing, a request without a token reaches the backend with whatever ${claimToHeaders.map((c) => c.header).join(', ')} headers the client sent: the backend must not trust them without a token`, `metadata.annotations["${c2h!.annotation}"]`);
-  }
   return {
     name: `${ctx.namespace}/${ctx.ingress.metadata.name}`,
     issuer,

@@ -10,5 +10,4 @@ export const AUTH_CODES = {
   XG_AUTH_BASIC_ENTRY_INVALID: 'An htpasswd line or auth-map entry is malformed (user name grammar, missing colon, duplicate user): that entry is dropped',
   XG_AUTH_BASIC_NO_USERS: 'Basic authentication has no usable user left: the route fails closed',
   XG_AUTH_REALM_IGNORED: 'auth-realm has no effect: Envoy\'s basic_auth filter always answers WWW-Authenticate: Basic realm="<request URL>"',
-  XG_AUTH_JWT_CLAIM_HEADER_SPOOFABLE: 'jwt-claim-to-header with jwt-allow-missing: a request without a token keeps a client-supplied header of that name',
 } as const satisfies Record<`XG_${string}`, string>;
