@@ -221,9 +221,15 @@ describe('JWT authentication through the real Envoy', () => {
     const old = await token(k1);
     const fresh = await token(k2);
     expect((await get('secret.example.com', bearer(fresh))).status).toBe(401);
+    const modified = async () => (await envoy.stats('^listener_manager\\.listener_modified$'))['listener_manager.listener_modified'] ?? 0;
+    const before = await modified();
+    const t0 = performance.now();
     t.write('20-jwks.yaml', secretYaml('jwks', jwks(k2)));
     await eventually(async () => (await get('secret.example.com', bearer(fresh))).status === 200, 30_000);
+    process.stdout.write(`\n[auth-jwt] JWKS Secret rewritten → new key accepted by Envoy after ${Math.round(performance.now() - t0)} ms\n`);
     expect((await get('secret.example.com', bearer(old))).status).toBe(401);
+    // The providers live in the listener: a rotation is a listener update (in place, same process).
+    expect(await modified()).toBeGreaterThan(before);
     // Other hosts kept working throughout.
     expect((await get('open.example.com')).status).toBe(200);
   });
