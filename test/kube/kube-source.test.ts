@@ -30,11 +30,14 @@ async function seeded(): Promise<TestApiServer> {
   api.apply(ingress('shop', 'shop.example.com', [{ service: 'web' }]));
   api.apply(secret('shop-tls', 'kubernetes.io/tls', { 'tls.crt': 'CERT', 'tls.key': 'KEY' }));
   api.apply(secret('db-password', 'Opaque', { password: 'hunter2' }));
+  api.apply(secret('htpasswd', 'kubernetes.io/basic-auth', { username: 'u', password: 'p' }));
+  api.apply(secret('sh.helm.release.v1.shop.v1', 'helm.sh/release.v1', { release: 'H4sI' }));
+  api.apply(secret('registry', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': '{}' }));
   return api;
 }
 
 describe('kube source', () => {
-  it('lists every kind, normalises objects to the API shape, and reads only TLS Secrets', async () => {
+  it('lists every kind, normalises objects to the API shape, and reads only TLS, Opaque and basic-auth Secrets', async () => {
     const api = await seeded();
     const store = new Store();
     const src = kubeSource(api, store);
@@ -45,7 +48,7 @@ describe('kube source', () => {
     expect([...snap.services.keys()]).toEqual(['default/web']);
     expect([...snap.endpointSlices.keys()]).toEqual(['default/web-1']);
     expect([...snap.ingresses.keys()]).toEqual(['default/shop']);
-    expect([...snap.secrets.keys()]).toEqual(['default/shop-tls']);
+    expect([...snap.secrets.keys()].sort()).toEqual(['default/db-password', 'default/htpasswd', 'default/shop-tls']);
     const ing = snap.ingresses.get('default/shop')!;
     expect(ing.kind).toBe('Ingress');
     expect(ing.apiVersion).toBe('networking.k8s.io/v1');
@@ -55,10 +58,11 @@ describe('kube source', () => {
     expect(Object.getPrototypeOf(ing.spec)).toBe(Object.prototype);
     const s = snap.secrets.get('default/shop-tls')!;
     expect(s.data?.['tls.crt']).toBe(Buffer.from('CERT').toString('base64'));
-    // The Secret list and watch carry the field selector.
+    // The Secret list and watch carry the field selector that leaves out Helm releases and
+    // service account tokens; other types (dockerconfigjson) are dropped on arrival.
     const secretReqs = api.requests({ resource: 'secrets' });
     expect(secretReqs.length).toBeGreaterThanOrEqual(1);
-    expect(secretReqs.every((r) => r.query['fieldSelector'] === 'type=kubernetes.io/tls')).toBe(true);
+    expect(secretReqs.every((r) => r.query['fieldSelector'] === 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token')).toBe(true);
   });
 
   it('follows watch events: add, update, delete', async () => {
@@ -79,11 +83,19 @@ describe('kube source', () => {
     const cart = await eventually(() => store.snapshot().ingresses.get('default/cart'));
     expect(cart.kind).toBe('Ingress');
     expect(cart.metadata.creationTimestamp).toMatch(/Z$/);
-    // A Secret that becomes TLS appears; one that stops being TLS disappears.
-    api.apply(secret('db-password', 'kubernetes.io/tls', { 'tls.crt': 'C', 'tls.key': 'K' }));
-    await eventually(() => store.snapshot().secrets.has('default/db-password'));
-    api.apply(secret('db-password', 'Opaque', { password: 'x' }));
-    await eventually(() => !store.snapshot().secrets.has('default/db-password'));
+    // A Secret of a kept type appears; one that changes to a type xgate does not read
+    // disappears (client-side filter), and comes back when it changes back.
+    api.apply(secret('jwks', 'Opaque', { 'jwks.json': '{}' }));
+    await eventually(() => store.snapshot().secrets.has('default/jwks'));
+    api.apply(secret('jwks', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': '{}' }));
+    await eventually(() => !store.snapshot().secrets.has('default/jwks'));
+    api.apply(secret('jwks', 'kubernetes.io/tls', { 'tls.crt': 'C', 'tls.key': 'K' }));
+    await eventually(() => store.snapshot().secrets.has('default/jwks'));
+    // A Helm release Secret never reaches the store (left out by the API server).
+    api.apply(secret('sh.helm.release.v1.cart.v1', 'helm.sh/release.v1', { release: 'x' }));
+    api.apply(secret('marker', 'Opaque', { x: 'y' }));
+    await eventually(() => store.snapshot().secrets.has('default/marker'));
+    expect(store.snapshot().secrets.has('default/sh.helm.release.v1.cart.v1')).toBe(false);
   });
 
   it('gives an object the same shape whether it came from a list or a watch event', async () => {

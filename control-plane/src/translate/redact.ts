@@ -18,7 +18,8 @@ export function redactJson(value: Json): Json {
 export function redactResources(r: EnvoyResources): EnvoyResources {
   return {
     listeners: r.listeners,
-    routes: r.routes,
+    // Basic auth users (password hashes) are set per route.
+    routes: r.routes.map((rc) => redactJson(rc) as JsonObject),
     clusters: r.clusters,
     endpoints: r.endpoints,
     secrets: r.secrets.map((s) => redactJson(s) as JsonObject),

@@ -1,7 +1,10 @@
 // The kinds the Kubernetes source watches: API path and typed list call of each, for
-// all namespaces or one. Secrets are limited to kubernetes.io/tls by a field selector.
+// all namespaces or one. Secrets: a field selector leaves out the big, never-used types
+// (Helm releases, service account tokens) and `keep` drops any other type but
+// kubernetes.io/tls, Opaque and kubernetes.io/basic-auth on arrival (a field selector
+// cannot express "one of"): see docs/kubernetes.md.
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import type { WatchedKind } from '../k8s-types.js';
+import type { WatchedKind, WatchedObject } from '../k8s-types.js';
 
 export interface KubeApis {
   readonly core: CoreV1Api;
@@ -28,8 +31,10 @@ export interface KindSpec {
   /** The collection path, for all namespaces (no argument) or one. */
   path(namespace?: string): string;
   readonly list: ListCall;
-  /** Always applied, e.g. `type=kubernetes.io/tls` for Secrets. */
+  /** Always applied, e.g. `type!=helm.sh/release.v1` for Secrets. */
   readonly fieldSelector?: string;
+  /** Client-side filter: an object it refuses is treated as absent (removed if it was kept before). */
+  readonly keep?: (obj: WatchedObject) => boolean;
 }
 
 const sel = (q: ListQuery) => ({
@@ -39,7 +44,14 @@ const sel = (q: ListQuery) => ({
 
 const collection = (prefix: string, resource: string) => (ns?: string) => (ns ? `${prefix}/namespaces/${encodeURIComponent(ns)}/${resource}` : `${prefix}/${resource}`);
 
-export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
+/** Secret types never read, left out by the API server (they are many and large). */
+export const SECRET_SELECTOR = 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
+/** Secret types xgate reads: certificates, JWKS / htpasswd / OAuth2 client secrets / CA bundles, basic-auth. */
+export const KEPT_SECRET_TYPES: ReadonlySet<string> = new Set(['kubernetes.io/tls', 'Opaque', 'kubernetes.io/basic-auth']);
+
+export function keepSecret(obj: WatchedObject): boolean {
+  return obj.kind !== 'Secret' || KEPT_SECRET_TYPES.has(obj.type || 'Opaque');
+}
 
 export const KINDS: Readonly<Record<'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'Pod', KindSpec>> = {
   Ingress: {
@@ -75,7 +87,8 @@ export const KINDS: Readonly<Record<'Ingress' | 'IngressClass' | 'Service' | 'En
     apiVersion: 'v1',
     namespaced: true,
     path: collection('/api/v1', 'secrets'),
-    fieldSelector: TLS_SECRET_SELECTOR,
+    fieldSelector: SECRET_SELECTOR,
+    keep: keepSecret,
     list: (a, q) => (q.namespace ? a.core.listNamespacedSecret({ namespace: q.namespace, ...sel(q) }) : a.core.listSecretForAllNamespaces(sel(q))),
   },
   // Watched by the readiness gate (status/readiness-gate.ts), not by KubeSource: no

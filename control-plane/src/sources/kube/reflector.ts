@@ -96,7 +96,9 @@ export class Reflector {
     this.informer = new ListWatch(spec.path(ns), this.watch, list, false, undefined, fieldSelector);
     const upsert = (raw: KubernetesObject) => {
       this.stats.events++;
-      opts.sink.upsert(normalizeObject(raw, spec.kind, spec.apiVersion));
+      const obj = normalizeObject(raw, spec.kind, spec.apiVersion);
+      if (spec.keep && !spec.keep(obj)) opts.sink.remove(spec.kind, objectKey(obj));
+      else opts.sink.upsert(obj);
     };
     this.informer.on('add', upsert);
     this.informer.on('update', upsert);
