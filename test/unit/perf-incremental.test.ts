@@ -11,6 +11,7 @@ import { Store, snapshotOf } from '../../control-plane/src/sources/store.js';
 import type { EnvoyResources } from '../../control-plane/src/translate/resources.js';
 import { resourceName } from '../../control-plane/src/translate/resources.js';
 import { SnapshotEncoder } from '../../control-plane/src/xds/cache/snapshot.js';
+import { checkConsistency } from '../../control-plane/src/pipeline/consistency.js';
 import { encodeMessage, type JsonObject } from '../../control-plane/src/xds/encode.js';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET } from '../../control-plane/src/xds/type-urls.js';
 
@@ -118,5 +119,25 @@ describe('translate reuses the previous build’s objects', () => {
     const sb = encoder.buildGroups(b.resources)['envoy']!;
     for (const t of [LISTENER, ROUTE, CLUSTER, SECRET]) expect(sb.types[t]).toBe(sa.types[t]);
     expect(sb.types[ENDPOINT].version).not.toBe(sa.types[ENDPOINT].version);
+  });
+});
+
+describe('checkConsistency, incremental', () => {
+  it('skips what passed against the same names, and still finds a reference broken by a later list', () => {
+    const res = translateStore(snapshotOf(generate({ ingresses: 30, cert: benchCert(), seed: 4 }).objects), DEFAULT_PIPELINE_OPTIONS).resources['envoy']!;
+    expect(checkConsistency(res)).toEqual([]);
+    expect(checkConsistency({ ...res, clusters: [...res.clusters] })).toEqual([]);
+    const used = res.clusters.find((c) => JSON.stringify(res.routes).includes(`"${resourceName(c)}"`))!;
+    const without = { ...res, clusters: res.clusters.filter((c) => c !== used) };
+    const problems = checkConsistency(without);
+    expect(problems.some((p) => p.includes(`missing cluster ${resourceName(used)}`) || p.includes(`missing weighted cluster ${resourceName(used)}`))).toBe(true);
+    expect(checkConsistency(res)).toEqual([]);
+    // a missing endpoints resource, then the same lists again: still reported
+    const noEds = { ...res, endpoints: res.endpoints.filter((e) => resourceName(e) !== resourceName(used)) };
+    expect(checkConsistency(noEds)).toContain(`cluster ${resourceName(used)} has no endpoints resource`);
+    expect(checkConsistency(noEds)).toContain(`cluster ${resourceName(used)} has no endpoints resource`);
+    // a listener naming a missing route configuration
+    const noRoutes = { ...res, routes: res.routes.slice(1) };
+    expect(checkConsistency(noRoutes).some((p) => p.startsWith('listener http refers to missing route configuration http'))).toBe(true);
   });
 });
