@@ -18,6 +18,7 @@ import { benchCert } from './cert.js';
 import { freePort } from './gateway.js';
 import { BENCH_CLASS, generate } from './generate.js';
 import { table } from './report.js';
+import { repoRoot } from '../envoy/binary.js';
 
 export const B7_TARGETS = { rssMiBAt1k: 150, rssMiBAt10k: 500, note: 'back near the 1k figure after scaling down' } as const;
 
@@ -78,7 +79,9 @@ export const b7: Benchmark = {
     const errors: string[] = [];
     let steps: Step[] = [];
     try {
-      const self = fileURLToPath(import.meta.url);
+      // Under vitest this module is the .ts source: the child runs the compiled one (npm run build).
+      const here = fileURLToPath(import.meta.url);
+      const self = here.endsWith('.ts') ? path.join(repoRoot(), 'dist', 'bench', 'b7-memory.js') : here;
       const text = await new Promise<string>((resolve, reject) => {
         const c = spawn(process.execPath, ['--expose-gc', self, '--child', sizes.join(',')], { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
