@@ -118,8 +118,8 @@ export const b6: Benchmark = {
       }
       const st = stats(latencies);
       const p99 = percentile(latencies, 99);
-      const cpuSelfPct = round(((cpu1.self.user + cpu1.self.system) / 1e6 / (windowS) * 100, 1);
-      const cpuEnvoyPct = round(((cpu1.envoy - cpu0.envoy) / (windowS) * 100, 1);
+      const cpuSelfPct = round(((cpu1.self.user + cpu1.self.system) / 1e6 / windowS) * 100, 1);
+      const cpuEnvoyPct = round(((cpu1.envoy - cpu0.envoy) / windowS) * 100, 1);
       const rebuilt = before.listeners !== after.listeners || before.routes !== after.routes || before.clusters !== after.clusters || before.fullBuilds !== after.fullBuilds;
       if (rebuilt) errors.push(`something besides EDS changed during the churn: ${JSON.stringify({ before, after })}`);
       if (missing) errors.push(`${missing} of ${changes.length} changes never showed up in EDS`);
