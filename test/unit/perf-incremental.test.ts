@@ -141,3 +141,22 @@ describe('checkConsistency, incremental', () => {
     expect(checkConsistency(noRoutes).some((p) => p.startsWith('listener http refers to missing route configuration http'))).toBe(true);
   });
 });
+
+describe('SnapshotEncoder object reuse across builds', () => {
+  it('gives a list of the same objects the same type snapshot, and equal content the same versions', () => {
+    const cs: JsonObject[] = Array.from({ length: 5 }, (_, i) => ({ name: `c${i}`, type: 'EDS', connect_timeout: '1s' }));
+    const encoder = new SnapshotEncoder();
+    const a = encoder.buildGroups({ envoy: { ...empty, clusters: cs }, grpc: { ...empty, clusters: cs.slice(0, 2) } });
+    const b = encoder.buildGroups({ envoy: { ...empty, clusters: [...cs] }, grpc: { ...empty, clusters: cs.slice(0, 2) } });
+    expect(b['envoy']!.types[CLUSTER]).toBe(a['envoy']!.types[CLUSTER]);
+    expect(b['grpc']!.types[CLUSTER]).toBe(a['grpc']!.types[CLUSTER]);
+    // several builds later, a fresh object with the content of a long-lived one: same version
+    for (let i = 0; i < 3; i++) encoder.buildGroups({ envoy: { ...empty, clusters: cs } });
+    const fresh = encoder.build({ ...empty, clusters: [...cs.slice(0, 4), structuredClone(cs[4]!)] });
+    expect(fresh.types[CLUSTER].version).toBe(a['envoy']!.types[CLUSTER].version);
+    // one changed object: only it differs
+    const changed = encoder.build({ ...empty, clusters: [...cs.slice(0, 4), { ...cs[4]!, connect_timeout: '2s' }] });
+    expect(changed.types[CLUSTER].resources.get('c0')).toBe(a['envoy']!.types[CLUSTER].resources.get('c0'));
+    expect(changed.types[CLUSTER].version).toBe(new SnapshotEncoder().build({ ...empty, clusters: [...cs.slice(0, 4).map((c) => structuredClone(c)), { ...cs[4]!, connect_timeout: '2s' }] }).types[CLUSTER].version);
+  });
+});

@@ -66,13 +66,21 @@ function sameJson(a: Json | undefined, b: Json | undefined): boolean {
 }
 
 export class SnapshotEncoder {
+  /** Content memo: the entries made or found by content in the last build, by type and name. */
   private memo: Memo = new Map();
   /**
-   * The entry of each resource object of the last build. Translation reuses objects for
-   * unchanged input (memoised virtual hosts, shared groups), and resource objects are
-   * never mutated once built: the same object has the same content, so it is not compared again.
+   * The entry of each resource object seen. Translation reuses objects for unchanged input
+   * (memoised virtual hosts, reused clusters, endpoints, listeners…), and resource objects
+   * are never mutated once built: the same object has the same content, so it is neither
+   * compared nor encoded again. Weak: an object no longer translated takes its entry along.
    */
-  private objects = new Map<object, Entry>();
+  private readonly entries = new WeakMap<object, Entry>();
+  /**
+   * Per group and type, the resource list of the last build (a copy of the array: the same
+   * objects in the same order) and its type snapshot: a list of the same objects is the same
+   * snapshot, found with one pointer comparison per resource.
+   */
+  private lists = new Map<string, { readonly list: readonly JsonObject[]; readonly snapshot: TypeSnapshot }>();
 
   build(resources: EnvoyResources): Snapshot {
     return this.buildGroups({ only: resources })['only']!;
@@ -81,36 +89,35 @@ export class SnapshotEncoder {
   /** Builds every group's snapshot in one pass: a resource shared by groups is encoded once. */
   buildGroups(groups: Readonly<Record<string, EnvoyResources>>): Record<string, Snapshot> {
     const next: Memo = new Map();
-    const objects = new Map<object, Entry>();
+    const lists = new Map<string, { readonly list: readonly JsonObject[]; readonly snapshot: TypeSnapshot }>();
     const out: Record<string, Snapshot> = {};
-    const types = new Map<string, Record<TypeUrl, TypeSnapshot>>();
-    for (const [group, resources] of Object.entries(groups)) {
-      out[group] = this.buildOne(resources, next, objects, this.types.get(group));
-      types.set(group, out[group].types);
-    }
+    for (const [group, resources] of Object.entries(groups)) out[group] = this.buildOne(group, resources, next, lists);
     this.memo = next;
-    this.types = types;
-    this.objects = objects;
+    this.lists = lists;
     return out;
   }
 
-  /** Each group's type snapshots of the last build: one whose resources are all the same is reused as it is. */
-  private types = new Map<string, Record<TypeUrl, TypeSnapshot>>();
-
-  private buildOne(resources: EnvoyResources, next: Memo, objects: Map<object, Entry>, prevTypes: Record<TypeUrl, TypeSnapshot> | undefined): Snapshot {
+  private buildOne(group: string, resources: EnvoyResources, next: Memo, lists: Map<string, { readonly list: readonly JsonObject[]; readonly snapshot: TypeSnapshot }>): Snapshot {
     const types = {} as Record<TypeUrl, TypeSnapshot>;
     for (const typeUrl of TYPE_URLS) {
+      const list = resources[FIELDS[typeUrl]];
+      const listKey = `${group}\u0000${typeUrl}`;
+      const prev = this.lists.get(listKey);
+      if (prev && sameElements(prev.list, list)) {
+        types[typeUrl] = prev.snapshot;
+        lists.set(listKey, prev);
+        continue;
+      }
       const map = new Map<string, Resource>();
-      for (const r of resources[FIELDS[typeUrl]]) {
+      for (const r of list) {
         const name = resourceName(r);
         if (map.has(name)) throw new Error(`duplicate ${typeUrl} resource name ${JSON.stringify(name)}`);
-        let entry = objects.get(r);
-        if (!entry) {
+        let entry = this.entries.get(r);
+        if (!entry || entry.resource.typeUrl !== typeUrl) {
           const key = `${typeUrl}\u0000${name}`;
-          const prior = this.objects.get(r);
           entry = find(next, key, r);
           if (!entry) {
-            entry = prior ?? find(this.memo, key, r);
+            entry = find(this.memo, key, r);
             if (!entry) {
               if (typeUrl === ROUTE) {
                 const { bytes, version } = this.encodeRouteConfiguration(r);
@@ -120,16 +127,17 @@ export class SnapshotEncoder {
                 entry = { value: r, resource: { typeUrl, name, version: hash(bytes), bytes } };
               }
             }
-            const list = next.get(key);
-            if (list) list.push(entry);
+            const l = next.get(key);
+            if (l) l.push(entry);
             else next.set(key, [entry]);
           }
-          objects.set(r, entry);
+          this.entries.set(r, entry);
         }
         map.set(name, entry.resource);
       }
-      const prev = prevTypes?.[typeUrl];
-      types[typeUrl] = prev && sameResources(prev.resources, map) ? prev : typeSnapshot(map);
+      const snapshot = prev && sameResources(prev.snapshot.resources, map) ? prev.snapshot : typeSnapshot(map);
+      types[typeUrl] = snapshot;
+      lists.set(listKey, { list: [...list], snapshot });
     }
     return snapshotOf(types);
   }
@@ -214,6 +222,13 @@ function lengthDelimitedTag(field: number, length: number): Uint8Array {
   }
   out.push(n);
   return Uint8Array.from(out);
+}
+
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function sameResources(a: ReadonlyMap<string, Resource>, b: ReadonlyMap<string, Resource>): boolean {
