@@ -60,8 +60,8 @@ function serviceObjects(name: string, host: string, port: number): Record<string
 const canary = (weight: number) => ingress('b2-canary', HOST, 'canary', { [`${N_PREFIX}canary`]: 'true', [`${N_PREFIX}canary-weight`]: String(weight) });
 
 export const b2: Benchmark = {
-  id: 'b2',
-  name: 'b2-propagation',
+  id: 'b2w',
+  name: 'b2-weight',
   title: 'B2 propagation: canary weight change → new split observed through Envoy',
   async run(ctx: BenchContext): Promise<BenchOutcome> {
     const sizes = ctx.sizes ?? (ctx.quick ? [100] : [1000]);

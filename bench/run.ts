@@ -16,11 +16,17 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { b1 } from './b1-translate.js';
-import { b2 } from './b2-propagation.js';
+import { b2 as b2Weight } from './b2-propagation.js';
+import { b2NewHost } from './b2-new-host.js';
+import { b3 } from './b3-bulk.js';
+import { b4 } from './b4-no-loss.js';
+import { b5 } from './b5-fanout.js';
+import { b6 } from './b6-endpoint-churn.js';
+import { b7 } from './b7-memory.js';
 import type { Benchmark, BenchContext } from './benchmark.js';
 import { environment, resultsDir, writeReport } from './report.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [b1, b2];
+export const BENCHMARKS: readonly Benchmark[] = [b1, b2NewHost, b2Weight, b3, b4, b5, b6, b7];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--profile] [--out DIR]
 benchmarks: ${BENCHMARKS.map((b) => `${b.id} (${b.title})`).join('; ')}`;

@@ -32,28 +32,93 @@ const collectRoute: Collect = (key, value, parent, out) => {
 
 export function checkConsistency(r: EnvoyResources): string[] {
   const problems: string[] = [];
-  const routes = new Set(r.routes.map(resourceName));
-  const clusters = new Set(r.clusters.map(resourceName));
-  const secrets = new Set(r.secrets.map(resourceName));
-  const assignments = new Set(r.endpoints.map(resourceName));
+  const routes = nameSet(r.routes);
+  const clusters = nameSet(r.clusters);
+  const secrets = nameSet(r.secrets);
+  const assignments = nameSet(r.endpoints);
   for (const l of r.listeners) {
+    const v = verified.get(l);
+    if (v && v[0] === routes && v[1] === secrets && v[2] === clusters) continue;
+    const before = problems.length;
     for (const [kind, name] of refsOf(l, collectListener, listenerRefs)) {
       if (kind === 0 && !routes.has(name)) problems.push(`listener ${resourceName(l)} refers to missing route configuration ${name}`);
       if (kind === 1 && !secrets.has(name)) problems.push(`listener ${resourceName(l)} refers to missing secret ${name}`);
       if (kind === 2 && !clusters.has(name)) problems.push(`listener ${resourceName(l)} refers to missing cluster ${name}`);
     }
+    if (problems.length === before) verified.set(l, [routes, secrets, clusters]);
   }
   for (const rc of r.routes) {
-    for (const [kind, name] of refsOf(rc, collectRoute, routeRefs)) {
-      if (clusters.has(name)) continue;
-      if (kind === 2) problems.push(`route configuration ${resourceName(rc)} refers to missing cluster ${name}`);
-      if (kind === 3) problems.push(`route configuration ${resourceName(rc)} refers to missing weighted cluster ${name}`);
-    }
+    const v = verified.get(rc);
+    if (v && v[2] === clusters) continue;
+    const before = problems.length;
+    const check = (refs: readonly Ref[]) => {
+      for (const [kind, name] of refs) {
+        if (clusters.has(name)) continue;
+        if (kind === 2) problems.push(`route configuration ${resourceName(rc)} refers to missing cluster ${name}`);
+        if (kind === 3) problems.push(`route configuration ${resourceName(rc)} refers to missing weighted cluster ${name}`);
+      }
+    };
+    // Virtual hosts one by one: a memoised one checked against the same clusters before is skipped.
+    const vhosts = rc['virtual_hosts'];
+    if (Array.isArray(vhosts)) {
+      const { virtual_hosts: _v, ...rest } = rc;
+      check(refsOf(rest, collectRoute, routeRefs));
+      for (const vh of vhosts) {
+        if (!vh || typeof vh !== 'object' || Array.isArray(vh)) continue;
+        const w = verified.get(vh);
+        if (w && w[2] === clusters) continue;
+        const n = problems.length;
+        check(refsOf(vh, collectRoute, routeRefs));
+        if (problems.length === n) verified.set(vh, [routes, secrets, clusters]);
+      }
+    } else check(refsOf(rc, collectRoute, routeRefs));
+    if (problems.length === before) verified.set(rc, [routes, secrets, clusters]);
   }
-  for (const c of r.clusters) {
-    if (c['type'] === 'EDS' && !assignments.has(resourceName(c))) problems.push(`cluster ${resourceName(c)} has no endpoints resource`);
+  const edsChecked = edsVerified.get(clusters);
+  if (edsChecked !== assignments) {
+    const before = problems.length;
+    for (const c of r.clusters) {
+      if (c['type'] === 'EDS' && !assignments.has(resourceName(c))) problems.push(`cluster ${resourceName(c)} has no endpoints resource`);
+    }
+    if (problems.length === before) edsVerified.set(clusters, assignments);
   }
   return problems;
+}
+
+// Incremental checking. A resource list of the same objects as a recent one gets that
+// one's name set (the same Set object); an object that passed against the same name sets
+// is not checked again. One change among many resources costs a pointer comparison per
+// resource plus the check of what changed.
+type NameSets = readonly [routes: ReadonlySet<string>, secrets: ReadonlySet<string>, clusters: ReadonlySet<string>];
+const verified = new WeakMap<object, NameSets>();
+const edsVerified = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
+
+/** The most recent lists seen and their name sets (a few: one per type and group). */
+const recentSets: Array<{ readonly list: readonly Record<string, Json>[]; readonly names: ReadonlySet<string> }> = [];
+const RECENT = 8;
+
+function nameSet(list: readonly Record<string, Json>[]): ReadonlySet<string> {
+  for (let i = 0; i < recentSets.length; i++) {
+    const e = recentSets[i]!;
+    if (sameElements(e.list, list)) {
+      if (i > 0) {
+        recentSets.splice(i, 1);
+        recentSets.unshift(e);
+      }
+      return e.names;
+    }
+  }
+  const names = new Set(list.map(resourceName));
+  recentSets.unshift({ list: [...list], names });
+  if (recentSets.length > RECENT) recentSets.pop();
+  return names;
+}
+
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The refs of an object, in the order a depth-first walk (key visited before its value) meets them. */

@@ -125,7 +125,6 @@ const proxylessMemo = new WeakMap<JsonObject, JsonObject>();
  * client has no x-forwarded-proto, never follows redirects, and fails an unmatched call
  * as UNAVAILABLE as it would a direct response), and an element-wise prefix `/p` becomes
  * the two routes it means: path `/p` and prefix `/p/`. Memoised per virtual host object.
- * Not wired yet: translate.ts would give the grpc group `proxylessRouteConfiguration(httpRoutes)`.
  */
 export function proxylessRouteConfiguration(config: JsonObject): JsonObject {
   const vhosts = (config['virtual_hosts'] as JsonObject[]).map((vh) => {

@@ -1,5 +1,5 @@
 // Model → Envoy resources per node group. The only place that knows Envoy.
-import type { EndpointModel, Model, VirtualHost } from '../model/ir.js';
+import type { Cluster, ClusterEndpoints, EndpointModel, Model, TlsSecret, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
 import { ENVOY_GROUP, GRPC_GROUP } from '../xds/cache/memory-cache.js';
 import { proxylessCluster, translateCluster } from './cluster.js';
@@ -7,40 +7,56 @@ import { translateEndpoints } from './endpoint.js';
 import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRouteConfigName } from './listener.js';
 import type { TranslateOptions } from './options.js';
 import type { EnvoyResources, GroupResources } from './resources.js';
-import { translateRouteConfiguration } from './route.js';
+import { proxylessRouteConfiguration, translateRouteConfiguration } from './route.js';
 import { translateSecret } from './secret.js';
 import { contributedResources } from './contributions.js';
 
 export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions): GroupResources {
-  const clusters = model.clusters.map(translateCluster);
+  const clusters = model.clusters.map((c) => clusterMemo.get(c.name, c, sameData, translateCluster));
+  clusterMemo.rotate();
   const cla = translateGroupEndpoints(endpoints);
-  const httpRoutes = translateRouteConfiguration(HTTP_ROUTE_CONFIG, model.virtualHosts);
+  const httpRoutes = routeMemo.get(HTTP_ROUTE_CONFIG, model.virtualHosts, sameElements, (v) => translateRouteConfiguration(HTTP_ROUTE_CONFIG, v));
   const byHost = new Map<string, VirtualHost>(model.virtualHosts.map((v) => [v.host, v]));
   const tlsHosts = model.tlsHosts.filter((t) => byHost.has(t.host));
-  const httpsRoutes = tlsHosts.map((t) => translateRouteConfiguration(httpsRouteConfigName(t.host), [byHost.get(t.host)!]));
+  const httpsRoutes = tlsHosts.map((t) => {
+    const name = httpsRouteConfigName(t.host);
+    return routeMemo.get(name, [byHost.get(t.host)!], sameElements, (v) => translateRouteConfiguration(name, v));
+  });
+  routeMemo.rotate();
 
   const extra = contributedResources(model, opts);
 
+  const listeners = [
+    listenerMemo.get('http', [opts, extra.httpFilters], sameData, () => httpListener(opts, extra.httpFilters)),
+    ...httpsListenersMemo.get('https', [tlsHosts, opts, extra.httpFilters], sameData, () => httpsListeners(tlsHosts, opts, extra.httpFilters)),
+  ];
+  httpsListenersMemo.rotate();
+  listenerMemo.rotate();
+  const secrets = model.secrets.map((s) => secretMemo.get(s.name, s, sameData, translateSecret));
+  secretMemo.rotate();
   const envoy: EnvoyResources = {
-    listeners: [httpListener(opts, extra.httpFilters), ...httpsListeners(tlsHosts, opts, extra.httpFilters)],
+    listeners,
     routes: [httpRoutes, ...httpsRoutes],
     clusters: extra.clusters.length ? [...clusters, ...extra.clusters] : clusters,
     endpoints: cla[ENVOY_GROUP]!,
-    secrets: extra.secrets.length ? [...model.secrets.map(translateSecret), ...extra.secrets] : model.secrets.map(translateSecret),
+    secrets: extra.secrets.length ? [...secrets, ...extra.secrets] : secrets,
   };
   const grpc: EnvoyResources = {
-    listeners: model.virtualHosts.filter((v) => !v.host.includes('*')).map((v) => apiListener(v.host)),
-    routes: [httpRoutes],
-    clusters: clusters.map(proxylessCluster),
+    listeners: model.virtualHosts.filter((v) => !v.host.includes('*')).map((v) => apiListenerMemo.get(v.host, v.host, Object.is, apiListener)),
+    routes: [proxylessRoutesOf(httpRoutes)],
+    clusters: clusters.map(proxylessClusterOf),
     endpoints: cla[GRPC_GROUP]!,
     secrets: [],
   };
+  apiListenerMemo.rotate();
   return { [ENVOY_GROUP]: envoy, [GRPC_GROUP]: grpc };
 }
 
 /** The Envoy-shaped ClusterLoadAssignments (group "envoy"). */
 export function translateEndpointModel(endpoints: EndpointModel): JsonObject[] {
-  return endpoints.clusters.map(translateEndpoints);
+  const out = endpoints.clusters.map((ce) => endpointMemo.get(ce.cluster, ce, sameData, translateEndpoints));
+  endpointMemo.rotate();
+  return out;
 }
 
 /**
@@ -49,7 +65,99 @@ export function translateEndpointModel(endpoints: EndpointModel): JsonObject[] {
  */
 export function translateGroupEndpoints(endpoints: EndpointModel): Record<string, JsonObject[]> {
   const cla = translateEndpointModel(endpoints);
-  return { [ENVOY_GROUP]: cla, [GRPC_GROUP]: cla.map(proxylessEndpoints) };
+  return { [ENVOY_GROUP]: cla, [GRPC_GROUP]: cla.map(proxylessOf) };
+}
+
+// ---- reuse of the previous translation's objects ----
+//
+// Translation is pure, but the model hands it fresh objects on every build (a Cluster,
+// ClusterEndpoints or TlsSecret is rebuilt from the store each time). Each memo below
+// keeps, per resource name, the input and output of the previous translation; an input
+// equal in content gives back the previous output object. The same object downstream
+// means O(1) work per unchanged resource: the consistency check and the snapshot
+// encoder memoise by object. Outputs are never mutated once built. A memo only holds
+// what the last translation produced (rotate() drops the rest), so it never grows.
+
+class ReuseMemo<I, O> {
+  private prev = new Map<string, { readonly input: I; readonly output: O }>();
+  private next = new Map<string, { readonly input: I; readonly output: O }>();
+
+  get(key: string, input: I, same: (a: I, b: I) => boolean, make: (input: I) => O): O {
+    const hit = this.next.get(key) ?? this.prev.get(key);
+    if (hit && same(hit.input, input)) {
+      this.next.set(key, hit);
+      return hit.output;
+    }
+    const output = make(input);
+    this.next.set(key, { input, output });
+    return output;
+  }
+
+  /** Ends a translation: what it did not use is dropped. */
+  rotate(): void {
+    this.prev = this.next;
+    this.next = new Map();
+  }
+}
+
+const clusterMemo = new ReuseMemo<Cluster, JsonObject>();
+const endpointMemo = new ReuseMemo<ClusterEndpoints, JsonObject>();
+const secretMemo = new ReuseMemo<TlsSecret, JsonObject>();
+const routeMemo = new ReuseMemo<readonly VirtualHost[], JsonObject>();
+const listenerMemo = new ReuseMemo<readonly unknown[], JsonObject>();
+const apiListenerMemo = new ReuseMemo<string, JsonObject>();
+const httpsListenersMemo = new ReuseMemo<readonly unknown[], JsonObject[]>();
+const proxylessClusters = new WeakMap<JsonObject, JsonObject>();
+const proxylessRoutes = new WeakMap<JsonObject, JsonObject>();
+
+function proxylessClusterOf(c: JsonObject): JsonObject {
+  let out = proxylessClusters.get(c);
+  if (!out) proxylessClusters.set(c, (out = proxylessCluster(c)));
+  return out;
+}
+
+/** The route configuration proxyless gRPC clients can take (see proxylessRouteConfiguration). */
+function proxylessRoutesOf(rc: JsonObject): JsonObject {
+  let out = proxylessRoutes.get(rc);
+  if (!out) proxylessRoutes.set(rc, (out = proxylessRouteConfiguration(rc)));
+  return out;
+}
+const proxyless = new WeakMap<JsonObject, JsonObject>();
+
+function proxylessOf(cla: JsonObject): JsonObject {
+  let out = proxyless.get(cla);
+  if (!out) proxyless.set(cla, (out = proxylessEndpoints(cla)));
+  return out;
+}
+
+/** The same objects in the same order (model VirtualHosts are reused by the model when unchanged). */
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Deep equality of plain data (objects, arrays, primitives), key order included; any other object only when identical. */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const pa = Object.getPrototypeOf(a) as unknown;
+  if (pa !== Object.getPrototypeOf(b) || (pa !== Object.prototype && pa !== null)) return false;
+  const kb = Object.keys(b);
+  let i = 0;
+  for (const k in a) {
+    if (!Object.prototype.hasOwnProperty.call(a, k)) continue;
+    if (k !== kb[i++]) return false;
+    if (!sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return i === kb.length;
 }
 
 /** Endpoints a gRPC client routes to (it drops the others, e.g. DRAINING). */

@@ -1,0 +1,259 @@
+// B5 fan-out (benchmarks.md): M lightweight ADS clients (bench/ads-fleet.ts; M = 100
+// and 1,000), state of the world and delta, against the control plane in a child
+// process (`xgate serve` on a manifests folder with N Ingresses of the B1 mix), so its
+// memory is its own. Measures: time from one change (a manifest file renamed into
+// place) until each client has ACKed it (p50/p99 over clients, per change), bytes
+// received per change, control-plane memory per idle connected client, and the time to
+// resync every client after a control-plane restart, with what they were sent again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { repoRoot } from '../envoy/binary.js';
+import { ENDPOINT, ROUTE } from '../control-plane/src/xds/type-urls.js';
+import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
+import { FleetClient } from './ads-fleet.js';
+import { benchCert } from './cert.js';
+import { freePort } from './gateway.js';
+import { BENCH_CLASS, generate } from './generate.js';
+import { percentile } from './probe.js';
+import { round, stats, table } from './report.js';
+
+export const B5_TARGETS = { ackP99Ms: 500, memoryPerIdleClientKiB: 150, resyncMs: 5000 } as const;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface ControlPlaneProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+}
+
+function startChild(dir: string, xdsPort: number, adminPort: number, httpPort: number, logFile: string): ControlPlaneProcess {
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot(), 'bin', 'xgate.js'), 'serve', '--manifests', dir, '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--https-port', String(httpPort + 1), '--bind-address', '127.0.0.1', '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env } },
+  );
+  void logFile;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, exited };
+}
+
+async function admin(adminPort: number, p: string): Promise<{ status: number; text: string }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${adminPort}${p}`);
+    return { status: res.status, text: await res.text() };
+  } catch {
+    return { status: 0, text: '' };
+  }
+}
+
+async function waitReady(adminPort: number, timeoutMs = 60_000): Promise<void> {
+  const t0 = performance.now();
+  while ((await admin(adminPort, '/readyz')).status !== 200) {
+    if (performance.now() - t0 > timeoutMs) throw new Error('control plane not ready');
+    await sleep(50);
+  }
+}
+
+/** Sum of a metric's samples in the Prometheus text (all label sets). */
+function metric(text: string, name: string): number {
+  let sum = 0;
+  let found = false;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(v)) {
+      sum += v;
+      found = true;
+    }
+  }
+  return found ? sum : NaN;
+}
+
+async function memoryOf(adminPort: number): Promise<{ rssMiB: number; heapMiB: number }> {
+  const rss: number[] = [];
+  const heap: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = (await admin(adminPort, '/metrics')).text;
+    rss.push(metric(t, 'xgate_process_resident_memory_bytes') / 2 ** 20);
+    heap.push(metric(t, 'xgate_nodejs_heap_size_used_bytes') / 2 ** 20);
+    await sleep(500);
+  }
+  return { rssMiB: round(stats(rss).median, 1), heapMiB: round(stats(heap).median, 1) };
+}
+
+function b5Ingress(extraPath: number): Record<string, unknown> {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'b5', namespace: 'bench-b5', creationTimestamp: '2030-01-01T00:00:00Z' },
+    spec: { ingressClassName: BENCH_CLASS, rules: [{ host: 'b5.example.com', http: { paths: ['/', `/v${extraPath}`].map((p) => ({ path: p, pathType: 'Prefix', backend: { service: { name: 'b5', port: { number: 80 } } } })) } }] },
+  };
+}
+
+function b5Endpoints(count: number): Record<string, unknown>[] {
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'b5', namespace: 'bench-b5' }, spec: { ports: [{ name: 'http', port: 80 }] } },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'b5-1', namespace: 'bench-b5', labels: { 'kubernetes.io/service-name': 'b5' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080 }],
+      endpoints: Array.from({ length: count }, (_, i) => ({ addresses: [`10.5.0.${i + 1}`], conditions: { ready: true } })),
+    },
+  ];
+}
+
+interface ChangeResult {
+  readonly kind: 'route' | 'endpoints';
+  readonly ackMs: readonly number[];
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly bytesPerClient: number;
+  readonly responsesPerClient: number;
+}
+
+export const b5: Benchmark = {
+  id: 'b5',
+  name: 'b5-fanout',
+  title: 'B5 fan-out: M lightweight ADS clients (SotW and delta): ACK latency, bytes, memory per client, resync after restart',
+  async run(ctx: BenchContext): Promise<BenchOutcome> {
+    const fleet = ctx.sizes ?? (ctx.quick ? [10] : [100, 1000]);
+    const modes = ['sotw', 'delta'] as const;
+    const n = ctx.quick ? 20 : 100;
+    const changesPerKind = ctx.repeats ?? (ctx.quick ? 1 : 5);
+    const errors: string[] = [];
+    const results: Record<string, unknown>[] = [];
+    const rows: (string | number)[][] = [];
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'xgate-b5-'));
+    const write = (file: string, docs: readonly Record<string, unknown>[]) => {
+      const tmp = path.join(dir, `.${file}.tmp`);
+      writeFileSync(tmp, docs.map((d) => stringify(d)).join('---\n'));
+      renameSync(tmp, path.join(dir, file));
+    };
+    const gen = generate({ ingresses: n, cert: benchCert(), seed: ctx.seed ?? 1 });
+    write('00-base.yaml', [{ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: BENCH_CLASS }, spec: { controller: 'xgate.io/ingress-controller' } }, ...(gen.objects as unknown as Record<string, unknown>[])]);
+    try {
+      for (const m of fleet) {
+        for (const mode of modes) {
+          let extra = 0;
+          let eps = 2;
+          write('10-b5-ingress.yaml', [b5Ingress(extra)]);
+          write('11-b5-endpoints.yaml', b5Endpoints(eps));
+          const [xdsPort, adminPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+          let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, '');
+          const clients: FleetClient[] = [];
+          try {
+            await waitReady(adminPort);
+            await sleep(1000);
+            const idleBefore = await memoryOf(adminPort);
+            const tConnect = performance.now();
+            for (let i = 0; i < m; i++) {
+              const c = new FleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode);
+              clients.push(c);
+              c.connect();
+              if (i % 50 === 49) await sleep(20);
+            }
+            const allHave = async (pred: (c: FleetClient) => boolean, timeoutMs: number, what: string) => {
+              const t0 = performance.now();
+              while (!clients.every(pred)) {
+                if (performance.now() - t0 > timeoutMs) throw new Error(`${clients.filter((c) => !pred(c)).length} of ${m} clients: ${what} not within ${timeoutMs} ms`);
+                await sleep(5);
+              }
+            };
+            await allHave((c) => c.ackedAt.size >= 4, 120_000, 'initial config');
+            const initialMs = round(performance.now() - tConnect, 0);
+            const initialBytes = clients.reduce((a, c) => a + c.received.reduce((b, r) => b + r.bytes, 0), 0);
+            await sleep(2000);
+            const idleAfter = await memoryOf(adminPort);
+            const perClientKiB = round(((idleAfter.rssMiB - idleBefore.rssMiB) * 1024) / m, 1);
+            const perClientHeapKiB = round(((idleAfter.heapMiB - idleBefore.heapMiB) * 1024) / m, 1);
+            ctx.log(`b5 ${mode} M=${m}: all configured in ${initialMs} ms; RSS ${idleBefore.rssMiB} → ${idleAfter.rssMiB} MiB (${perClientKiB} KiB/client), heap ${idleBefore.heapMiB} → ${idleAfter.heapMiB} MiB`);
+
+            const changes: ChangeResult[] = [];
+            for (let k = 0; k < changesPerKind * 2; k++) {
+              const kind = k % 2 === 0 ? 'route' : 'endpoints';
+              const typeUrl = kind === 'route' ? ROUTE : ENDPOINT;
+              const t0 = performance.now();
+              if (kind === 'route') write('10-b5-ingress.yaml', [b5Ingress(++extra)]);
+              else write('11-b5-endpoints.yaml', b5Endpoints((eps = eps === 2 ? 3 : 2)));
+              await allHave((c) => (c.ackedAt.get(typeUrl) ?? 0) > t0, 60_000, `${kind} change`);
+              await sleep(300); // stragglers of the same push (other types)
+              const ackMs = clients.map((c) => round(c.ackedAt.get(typeUrl)! - t0, 1));
+              const bytes = clients.reduce((a, c) => a + c.since(t0).reduce((b, r) => b + r.bytes, 0), 0);
+              const responses = clients.reduce((a, c) => a + c.since(t0).length, 0);
+              changes.push({ kind, ackMs, p50: percentile(ackMs, 50), p99: percentile(ackMs, 99), max: Math.max(...ackMs), bytesPerClient: Math.round(bytes / m), responsesPerClient: round(responses / m, 2) });
+              ctx.log(`b5 ${mode} M=${m}: ${kind} change → all ACKed: p50 ${percentile(ackMs, 50)} ms, p99 ${percentile(ackMs, 99)} ms, ${Math.round(bytes / m)} bytes/client`);
+              await sleep(300);
+            }
+
+            // Restart: the clients reconnect presenting what they hold.
+            const streamsBefore = clients.map((c) => c.streams);
+            const tKill = performance.now();
+            cp.child.kill('SIGTERM');
+            await cp.exited;
+            const tSpawn = performance.now();
+            const shutdownMs = round(tSpawn - tKill, 0);
+            cp = startChild(dir, xdsPort, adminPort, httpPort, '');
+            await waitReady(adminPort);
+            const readyMs = round(performance.now() - tSpawn, 0);
+            await allHave((c, ) => c.streams > streamsBefore[clients.indexOf(c)]!, 60_000, 'reconnect');
+            // connected on the new process: its gauge counts streams that sent their first request
+            for (const t0 = performance.now(); ; ) {
+              const connected = metric((await admin(adminPort, '/metrics')).text, 'xgate_connected_proxies');
+              if (connected >= m) break;
+              if (performance.now() - t0 > 60_000) throw new Error(`only ${connected} of ${m} clients reconnected`);
+              await sleep(20);
+            }
+            const resyncMs = round(performance.now() - tSpawn, 0);
+            await sleep(1000);
+            const after = clients.map((c) => c.since(tKill));
+            const resent = after.reduce((a, rs) => a + rs.reduce((b, r) => b + r.resources, 0), 0);
+            const resentBytes = after.reduce((a, rs) => a + rs.reduce((b, r) => b + r.bytes, 0), 0);
+            const resentResponses = after.reduce((a, rs) => a + rs.length, 0);
+            ctx.log(`b5 ${mode} M=${m}: restart (old process exited ${shutdownMs} ms after SIGTERM) → all ${m} resynced ${resyncMs} ms after the new process was spawned (ready after ${readyMs} ms); ${resentResponses} responses, ${resent} resources, ${resentBytes} bytes sent again`);
+
+            const route = changes.filter((c) => c.kind === 'route');
+            const ep = changes.filter((c) => c.kind === 'endpoints');
+            const med = (xs: readonly ChangeResult[], f: (c: ChangeResult) => number) => stats(xs.map(f)).median;
+            results.push({
+              mode,
+              clients: m,
+              ingresses: n,
+              initial: { allConfiguredMs: initialMs, bytesPerClient: Math.round(initialBytes / m) },
+              memory: { before: idleBefore, after: idleAfter, perIdleClientKiB: perClientKiB, perIdleClientHeapKiB: perClientHeapKiB },
+              changes,
+              medians: { routeP50: med(route, (c) => c.p50), routeP99: med(route, (c) => c.p99), endpointsP50: med(ep, (c) => c.p50), endpointsP99: med(ep, (c) => c.p99), routeBytesPerClient: med(route, (c) => c.bytesPerClient), endpointBytesPerClient: med(ep, (c) => c.bytesPerClient) },
+              restart: { oldProcessShutdownMs: shutdownMs, newProcessReadyMs: readyMs, allResyncedAfterSpawnMs: resyncMs, responsesResent: resentResponses, resourcesResent: resent, bytesResent: resentBytes },
+            });
+            rows.push([`${mode} M=${m}`, med(route, (c) => c.p50), med(route, (c) => c.p99), med(route, (c) => c.bytesPerClient), med(ep, (c) => c.p50), med(ep, (c) => c.p99), med(ep, (c) => c.bytesPerClient), perClientKiB, resyncMs, String(resent)]);
+          } catch (e) {
+            errors.push(`${mode} M=${m}: ${(e as Error).stack ?? String(e)}`);
+          } finally {
+            for (const c of clients) c.close();
+            if (cp) {
+              cp.child.kill('SIGTERM');
+              await Promise.race([cp.exited, sleep(5000)]);
+              if (cp.child.exitCode === null) cp.child.kill('SIGKILL');
+            }
+          }
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return {
+      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, subscriptions: 'LDS, CDS, EDS wildcard; RDS "http"', change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
+      targets: B5_TARGETS,
+      results,
+      errors,
+      summary: table(['B5', 'route p50 ms', 'route p99 ms', 'route B/client', 'EDS p50 ms', 'EDS p99 ms', 'EDS B/client', 'KiB/idle client', 'resync ms (from spawn)', 'resources resent'], rows),
+    };
+  },
+};
