@@ -152,7 +152,8 @@ data: { ca.crt: ${ca} }
 
   it('an invalid cipher list fails closed (403) with XG_DOWNSTREAM_TLS_INVALID', async () => {
     expect((await get('bad.example.com')).status).toBe(403);
-    expect((await request(`http://127.0.0.1:${t.httpPort}/`, { host: 'bad.example.com' })).status).toBe(403);
+    // Plain HTTP to a TLS host is redirected to HTTPS first (ssl-redirect defaults to on), where it fails closed.
+    expect((await request(`http://127.0.0.1:${t.httpPort}/`, { host: 'bad.example.com' })).status).toBe(308);
     const r = await fetch(`http://127.0.0.1:${t.cp.adminPort}/debug/diagnostics`);
     const d = ((await r.json()) as { diagnostics: Array<{ code: string; object: { name: string } }> }).diagnostics;
     expect(d.find((x) => x.object.name === 'bad')?.code).toBe('XG_DOWNSTREAM_TLS_INVALID');

@@ -190,7 +190,7 @@ describe('Envoy accepts the instance-level configuration', () => {
     const hcm = ((result.resources['envoy']!.listeners[0]!['filter_chains'] as JsonObject[])[0]!['filters'] as JsonObject[])[0]!['typed_config'] as JsonObject;
     expect(hcm['xff_num_trusted_hops']).toBe(2);
     const names = (hcm['http_filters'] as JsonObject[]).map((f) => f['name']);
-    expect(names).toEqual(['envoy.filters.http.rbac', 'envoy.filters.http.local_ratelimit', 'xgate.waf.block', 'xgate.waf.detect', 'envoy.filters.http.router']);
+    expect(names).toEqual(['envoy.filters.http.rbac', 'envoy.filters.http.local_ratelimit', 'envoy.filters.http.cors', 'xgate.waf.block', 'xgate.waf.detect', 'envoy.filters.http.router']);
     const v = await validateWithEnvoy(result.resources['envoy']!);
     expect(v.message).toBe(v.ok ? v.message : '(accepted)');
   }, 60_000);
