@@ -5,16 +5,12 @@ import { startAdmin } from './admin/server.js';
 import { Metrics } from './admin/metrics.js';
 import type { AdminState } from './admin/state.js';
 import { createLogger, type Logger } from './log.js';
-import type { KubeOptions, ServeOptions } from './options.js';
-import type { ModelOptions } from './model/options.js';
+import type { ServeOptions } from './options.js';
+import type { KubeRuntime } from './serve-kube.js';
 import { Controller } from './pipeline/controller.js';
 import { FileSource } from './sources/file-source.js';
-import { loadKubeConfig, serverOf } from './sources/kube/config.js';
-import { KubeSource } from './sources/kube/kube-source.js';
 import { Store } from './sources/store.js';
 import { ExternalFetcher } from './sources/external-fetcher.js';
-import { EdsHoldings, ReadinessGate, podStatusApi } from './status/readiness-gate.js';
-import { StatusRuntime } from './status/runtime.js';
 import { ENVOY_GROUP, MemoryCache } from './xds/cache/memory-cache.js';
 import type { Snapshot } from './xds/cache/types.js';
 import { authorizeByCertificate, xdsServerCredentials } from './xds/mtls.js';
@@ -35,26 +31,7 @@ export interface RunningControlPlane {
   close(): Promise<void>;
 }
 
-export interface KubeRuntime {
-  readonly source: KubeSource;
-  readonly status: StatusRuntime;
-  /** Pods declaring target-health.xgate.io get it True once every Envoy ACKed their address. */
-  readonly gate: ReadinessGate;
-  /** What EDS content each connected Envoy holds (an xDS observer). */
-  readonly holdings: EdsHoldings;
-}
-
-/** Starts the informers (the store fills; nothing is built until they have synced). */
-function startKube(opts: KubeOptions, store: Store, model: ModelOptions, logger: Logger, cache: MemoryCache): KubeRuntime {
-  const kubeConfig = loadKubeConfig(opts.kubeconfig);
-  logger.info({ server: serverOf(kubeConfig), namespaces: opts.namespaces.length ? opts.namespaces : 'all', identity: opts.identity }, 'reading Kubernetes');
-  const source = new KubeSource({ kubeConfig, sink: store, namespaces: opts.namespaces, logger });
-  const status = new StatusRuntime({ kubeConfig, store, model, logger, identity: opts.identity, election: opts.election, publish: opts.publish });
-  const holdings = new EdsHoldings((g) => cache.current(g), (n) => cache.groupOf(n));
-  const gate = new ReadinessGate({ store, holdings, api: podStatusApi(kubeConfig), isLeader: () => status.isLeader(), logger, kubeConfig, namespaces: opts.namespaces });
-  source.start();
-  return { source, status, gate, holdings };
-}
+export type { KubeRuntime } from './serve-kube.js';
 
 /** Waits for every initial list; logs what it waits for now and then. */
 async function kubeSynced(kube: KubeRuntime, logger: Logger): Promise<void> {
@@ -97,7 +74,8 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
   });
   // Documents the annotations ask for (OIDC discovery): fetched into the store, followed after each build.
   const fetcher = new ExternalFetcher({ store, logger });
-  if (opts.kube) kube = startKube(opts.kube, store, opts.pipeline, logger, cache);
+  // The Kubernetes client (~70 MiB resident) is loaded only in Kubernetes mode.
+  if (opts.kube) kube = (await import('./serve-kube.js')).startKube(opts.kube, store, opts.pipeline, logger, cache);
   else await source.start();
 
   controller = new Controller({
