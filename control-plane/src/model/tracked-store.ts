@@ -1,0 +1,80 @@
+// A view of a store snapshot that records what was read through it, so work derived
+// from one object (an Ingress's routes and policies) can be reused in the next build
+// when everything it read is still the same. Unchanged objects keep their identity
+// from snapshot to snapshot (the store replaces an object only when it changed), so a
+// read is "the same" when the same key gives the same object; iterating a whole kind
+// depends on that kind's map, which the store copies only when the kind changed.
+import type { StoreSnapshot } from '../sources/store.js';
+
+type Field = Exclude<keyof StoreSnapshot, never>;
+
+/** One read: `key` in the map `field` gave `value`; without key, the whole map was walked. */
+export interface Read {
+  readonly field: Field;
+  readonly key?: string;
+  readonly value: unknown;
+}
+
+class TrackedMap<V> implements ReadonlyMap<string, V> {
+  constructor(
+    private readonly field: Field,
+    private readonly map: ReadonlyMap<string, V>,
+    private readonly reads: Read[],
+  ) {}
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    this.reads.push({ field: this.field, key, value: v });
+    return v;
+  }
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+  private whole(): ReadonlyMap<string, V> {
+    this.reads.push({ field: this.field, value: this.map });
+    return this.map;
+  }
+  get size(): number {
+    return this.whole().size;
+  }
+  forEach(cb: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
+    this.whole().forEach((v, k) => cb.call(thisArg, v, k, this));
+  }
+  entries(): MapIterator<[string, V]> {
+    return this.whole().entries();
+  }
+  keys(): MapIterator<string> {
+    return this.whole().keys();
+  }
+  values(): MapIterator<V> {
+    return this.whole().values();
+  }
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.whole()[Symbol.iterator]();
+  }
+}
+
+const FIELDS: readonly Field[] = ['ingresses', 'ingressClasses', 'services', 'endpointSlices', 'secrets', 'pods', 'external'];
+
+/** A snapshot view whose every map read lands in `reads`. */
+export function trackStore(store: StoreSnapshot, reads: Read[]): StoreSnapshot {
+  const view: Record<string, unknown> = {};
+  for (const f of FIELDS) {
+    const m = store[f] as ReadonlyMap<string, unknown> | undefined;
+    // An absent optional map (external) reads as empty; record that it was absent.
+    view[f] = new TrackedMap(f, m ?? EMPTY, reads);
+  }
+  return view as unknown as StoreSnapshot;
+}
+
+const EMPTY: ReadonlyMap<string, unknown> = new Map();
+
+/** True when every read gives the same answer in `store`. */
+export function readsStillHold(reads: readonly Read[], store: StoreSnapshot): boolean {
+  for (const r of reads) {
+    const m = (store[r.field] as ReadonlyMap<string, unknown> | undefined) ?? EMPTY;
+    if (r.key === undefined) {
+      if (m !== r.value) return false;
+    } else if (m.get(r.key) !== r.value) return false;
+  }
+  return true;
+}
