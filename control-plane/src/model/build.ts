@@ -4,8 +4,7 @@
 import { DiagnosticSink, type ObjectRef } from '../diagnostics.js';
 import type { Ingress, IngressBackend } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
-import { readIngressPolicy, type PolicyContext } from '../annotations/read.js';
-import type { ExternalDocument } from '../annotations/family.js';
+import { readPolicy } from './policy-memo.js';
 import { mergeHostPolicies, type HostPolicyWish } from './host-policy.js';
 import { resolveBackend } from './backends.js';
 import { canaryMarker } from '../annotations/canary.js';
@@ -58,29 +57,18 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
   const canaries: Ingress[] = [];
   const hostWishes: HostPolicyWish[] = [];
   const externalUrls = new Set<string>();
-  const external = (url: string): ExternalDocument | undefined => {
-    externalUrls.add(url);
-    return store.external?.get(url);
-  };
 
   for (const ing of ingresses) {
     const ns = ing.metadata.namespace!;
     const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
     const isCanary = canaryMarker(ing.metadata.annotations) !== 'primary';
-    const pctx: PolicyContext = {
-      store,
-      diagnosticsOnly: isCanary,
-      external,
-      useBackend: (backend) => {
-        const r = resolveBackend(ns, backend, store);
-        if (r.ok && !isCanary) clusters.set(r.cluster.name, r.cluster);
-        return r;
-      },
-    };
+    // Annotation families, reused from the last build when nothing they read changed (policy-memo.ts).
+    const read = readPolicy(ing, ref, sink, store, opts, isCanary);
+    for (const c of read.clusters) clusters.set(c.name, c);
+    for (const u of read.externalUrls) externalUrls.add(u);
     if (isCanary) {
       // A canary claims nothing; it is merged into its primaries' routes below (model/canary.ts).
       // Its other annotations are read for their diagnostics only: it inherits its primary's policy.
-      readIngressPolicy(ing, ref, sink, pctx);
       canaries.push(ing);
       continue;
     }
@@ -89,7 +77,7 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
     const rules = Array.isArray(spec.rules) ? spec.rules : [];
     if (spec.rules !== undefined && !Array.isArray(spec.rules)) sink.error('XG_INGRESS_INVALID', ref, 'spec.rules must be a list', 'spec.rules');
     const ingHosts: string[] = [];
-    const { route: policy, host: hostPolicy } = readIngressPolicy(ing, ref, sink, pctx);
+    const { route: policy, host: hostPolicy } = read.policy;
     const withPolicy = policy ? { policy } : {};
 
     const action = (backend: IngressBackend | undefined, field: string): RouteAction | undefined => {

@@ -1,0 +1,64 @@
+// Reading an Ingress's annotations is the largest per-Ingress cost of a build, and a
+// change touches one Ingress among thousands: each Ingress's policies, diagnostics,
+// the clusters its families resolved and the documents they asked for are kept from
+// the last build and reused while the Ingress is the same object and everything the
+// families read from the store (tracked-store.ts) still gives the same objects.
+import { DiagnosticSink, type Diagnostic, type ObjectRef } from '../diagnostics.js';
+import { readIngressPolicy, type IngressPolicy } from '../annotations/read.js';
+import type { Ingress } from '../sources/k8s-types.js';
+import type { StoreSnapshot } from '../sources/store.js';
+import { resolveBackend } from './backends.js';
+import type { Cluster } from './ir.js';
+import type { ModelOptions } from './options.js';
+import { readsStillHold, trackStore, type Read } from './tracked-store.js';
+
+interface Entry {
+  readonly opts: ModelOptions;
+  readonly canary: boolean;
+  readonly reads: readonly Read[];
+  readonly policy: IngressPolicy;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Clusters the families resolved (`useBackend`), to add to the model again. */
+  readonly clusters: readonly Cluster[];
+  readonly externalUrls: readonly string[];
+}
+
+const memo = new WeakMap<Ingress, Entry>();
+
+export interface PolicyRead {
+  readonly policy: IngressPolicy;
+  readonly clusters: readonly Cluster[];
+  readonly externalUrls: readonly string[];
+}
+
+/**
+ * The Ingress's policies (readIngressPolicy), with its diagnostics added to `sink`.
+ * `canary`: read for diagnostics only (nothing is registered).
+ */
+export function readPolicy(ing: Ingress, ref: ObjectRef, sink: DiagnosticSink, store: StoreSnapshot, opts: ModelOptions, canary: boolean): PolicyRead {
+  let e = memo.get(ing);
+  if (!e || e.opts !== opts || e.canary !== canary || !readsStillHold(e.reads, store)) {
+    const reads: Read[] = [];
+    const view = trackStore(store, reads);
+    const own = new DiagnosticSink();
+    const clusters: Cluster[] = [];
+    const urls = new Set<string>();
+    const policy = readIngressPolicy(ing, ref, own, {
+      store: view,
+      diagnosticsOnly: canary,
+      external: (url) => {
+        urls.add(url);
+        return view.external!.get(url);
+      },
+      useBackend: (backend) => {
+        const r = resolveBackend(ref.namespace, backend, view);
+        if (r.ok && !canary) clusters.push(r.cluster);
+        return r;
+      },
+    });
+    e = { opts, canary, reads, policy, diagnostics: own.items, clusters, externalUrls: [...urls] };
+    memo.set(ing, e);
+  }
+  for (const d of e.diagnostics) sink.items.push(d);
+  return { policy: e.policy, clusters: e.clusters, externalUrls: e.externalUrls };
+}
