@@ -238,7 +238,7 @@ export function generate(opts: GenerateOptions): Generated {
       counts.authAnnotated++;
       if (r() < 0.5) {
         annotations['nginx.ingress.kubernetes.io/auth-url'] = `http://oauth2-proxy.${ns}.svc.cluster.local/oauth2/auth`;
-        annotations['nginx.ingress.kubernetes.io/auth-signin'] = `https://auth.${BENCH_DOMAIN}/oauth2/start?rd=$escaped_request_uri`;
+        annotations['nginx.ingress.kubernetes.io/auth-signin'] = `https://auth.${BENCH_DOMAIN}/oauth2/start`; // xgate appends rd=<original URL> itself
       } else {
         annotations['nginx.ingress.kubernetes.io/whitelist-source-range'] = '10.0.0.0/8,192.168.0.0/16';
       }
