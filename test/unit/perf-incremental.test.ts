@@ -90,7 +90,7 @@ describe('translate reuses the previous build’s objects', () => {
     for (const g of Object.keys(a)) {
       for (const f of ['listeners', 'routes', 'clusters', 'endpoints', 'secrets'] as const) {
         expect(b[g]![f].length).toBe(a[g]![f].length);
-        b[g]![f].forEach((r, i) => expect(r).toBe(a[g]![f][i]));
+        b[g]![f].forEach((r, i) => expect(r, `${g} ${f} ${i}`).toBe(a[g]![f][i]));
       }
     }
   });

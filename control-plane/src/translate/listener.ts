@@ -56,19 +56,29 @@ export function httpListener(opts: TranslateOptions, filters: readonly JsonObjec
 }
 
 /** The HTTPS listener and, with the `http3` option and a host it can serve, the HTTP/3 (QUIC) one. None without TLS hosts. */
-export function httpsListeners(tlsHosts: readonly TlsHost[], opts: TranslateOptions, filters: readonly JsonObject[] = []): JsonObject[] {
+/** The HTTP filters of one host's connection manager (hosts have their own route configuration). */
+export type HostFilters = readonly JsonObject[] | ((host: string) => readonly JsonObject[]);
+
+function filtersFor(filters: HostFilters, host: string): readonly JsonObject[] {
+  return typeof filters === 'function' ? filters(host) : filters;
+}
+
+export function httpsListeners(tlsHosts: readonly TlsHost[], opts: TranslateOptions, filters: HostFilters = []): JsonObject[] {
   if (!tlsHosts.length) return [];
   const quic = opts.http3 ? tlsHosts.filter(servedOverHttp3) : [];
   return [httpsListener(tlsHosts, opts, filters), ...(quic.length ? [http3Listener(quic, opts, filters)] : [])];
 }
 
-export function httpsListener(tlsHosts: readonly TlsHost[], opts: TranslateOptions, filters: readonly JsonObject[] = []): JsonObject {
+export function httpsListener(tlsHosts: readonly TlsHost[], opts: TranslateOptions, hostFilters: HostFilters = []): JsonObject {
   return {
     name: HTTPS_LISTENER,
     address: { socket_address: { address: opts.bindAddress, port_value: opts.httpsPort } },
     per_connection_buffer_limit_bytes: 32768,
     listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR_TYPE } }],
-    filter_chains: tlsHosts.map((t) => httpsFilterChain(t, opts, opts.http3 && servedOverHttp3(t) ? [...filters, altSvcFilter(opts)] : filters)),
+    filter_chains: tlsHosts.map((t) => {
+      const filters = filtersFor(hostFilters, t.host);
+      return httpsFilterChain(t, opts, opts.http3 && servedOverHttp3(t) ? [...filters, altSvcFilter(opts)] : filters);
+    }),
   };
 }
 
@@ -96,13 +106,13 @@ function altSvcFilter(opts: TranslateOptions): JsonObject {
 }
 
 /** UDP listener on the HTTPS port: QUIC transport per SNI host (certificate by SDS), HCM with the HTTP/3 codec. */
-export function http3Listener(tlsHosts: readonly TlsHost[], opts: TranslateOptions, filters: readonly JsonObject[] = []): JsonObject {
+export function http3Listener(tlsHosts: readonly TlsHost[], opts: TranslateOptions, filters: HostFilters = []): JsonObject {
   return {
     name: HTTP3_LISTENER,
     address: { socket_address: { protocol: 'UDP', address: opts.bindAddress, port_value: opts.httpsPort } },
     udp_listener_config: { quic_options: {}, downstream_socket_config: { prefer_gro: true } },
     filter_chains: tlsHosts.map((t) => {
-      const manager = hcm(HTTP3_LISTENER, httpsRouteConfigName(t.host), true, filters);
+      const manager = hcm(HTTP3_LISTENER, httpsRouteConfigName(t.host), true, filtersFor(filters, t.host));
       const config = manager['typed_config'] as JsonObject;
       config['codec_type'] = 'HTTP3';
       config['http3_protocol_options'] = { allow_extended_connect: true };

@@ -143,7 +143,9 @@ export function proxylessRouteConfiguration(config: JsonObject): JsonObject {
         routes.push({ ...r, match: { path: psp, ...rest } });
         routes.push({ ...r, name: `${String(r['name'])}#/`, match: { prefix: `${psp}/`, ...rest } });
       }
-      out = { ...vh, routes };
+      const unchanged = routes.length === (vh['routes'] as JsonObject[]).length && routes.every((r, i) => r === (vh['routes'] as JsonObject[])[i]);
+      // An untouched virtual host is the same object, so its encoded bytes are shared with Envoy's.
+      out = unchanged ? vh : { ...vh, routes };
       proxylessMemo.set(vh, out);
     }
     return out;

@@ -6,7 +6,7 @@ import { proxylessCluster, translateCluster } from './cluster.js';
 import { translateEndpoints } from './endpoint.js';
 import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRouteConfigName } from './listener.js';
 import type { TranslateOptions } from './options.js';
-import type { EnvoyResources, GroupResources } from './resources.js';
+import { resourceName, type EnvoyResources, type GroupResources } from './resources.js';
 import { proxylessRouteConfiguration, translateRouteConfiguration } from './route.js';
 import { translateSecret } from './secret.js';
 import { contributedResources } from './contributions.js';
@@ -25,10 +25,22 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   routeMemo.rotate();
 
   const extra = contributedResources(model, opts);
+  // Each HTTPS filter chain serves one host's route configuration: its connection manager
+  // leaves out the filters listed `disabled: true` that no route of that host enables
+  // (one ext_authz or oauth2 instance per auth service would otherwise be repeated in
+  // every chain). What each host enables is part of the listener memo's input.
+  // Contributed clusters and secrets are built afresh by their contributors: keep the last build's object when equal.
+  const extraClusters = extra.clusters.map((c) => extraMemo.get(`c\u0000${resourceName(c)}`, c, sameData, (x) => x));
+  const extraSecrets = extra.secrets.map((c) => extraMemo.get(`s\u0000${resourceName(c)}`, c, sameData, (x) => x));
+  extraMemo.rotate();
+  const enabled = new Map<string, readonly string[]>(tlsHosts.map((t, i) => [t.host, enabledFilters(httpsRoutes[i]!)]));
+  const hostsEnabling = tlsHosts.map((t) => enabled.get(t.host)!);
 
   const listeners = [
     listenerMemo.get('http', [opts, extra.httpFilters], sameData, () => httpListener(opts, extra.httpFilters)),
-    ...httpsListenersMemo.get('https', [tlsHosts, opts, extra.httpFilters], sameData, () => httpsListeners(tlsHosts, opts, extra.httpFilters)),
+    ...httpsListenersMemo.get('https', [tlsHosts, opts, extra.httpFilters, hostsEnabling], sameData, () =>
+      httpsListeners(tlsHosts, opts, (host) => chainFilters(extra.httpFilters, enabled.get(host)!)),
+    ),
   ];
   httpsListenersMemo.rotate();
   listenerMemo.rotate();
@@ -37,9 +49,9 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   const envoy: EnvoyResources = {
     listeners,
     routes: [httpRoutes, ...httpsRoutes],
-    clusters: extra.clusters.length ? [...clusters, ...extra.clusters] : clusters,
+    clusters: extra.clusters.length ? [...clusters, ...extraClusters] : clusters,
     endpoints: cla[ENVOY_GROUP]!,
-    secrets: extra.secrets.length ? [...secrets, ...extra.secrets] : secrets,
+    secrets: extra.secrets.length ? [...secrets, ...extraSecrets] : secrets,
   };
   const grpc: EnvoyResources = {
     listeners: model.virtualHosts.filter((v) => !v.host.includes('*')).map((v) => apiListenerMemo.get(v.host, v.host, Object.is, apiListener)),
@@ -106,6 +118,7 @@ const secretMemo = new ReuseMemo<TlsSecret, JsonObject>();
 const routeMemo = new ReuseMemo<readonly VirtualHost[], JsonObject>();
 const listenerMemo = new ReuseMemo<readonly unknown[], JsonObject>();
 const apiListenerMemo = new ReuseMemo<string, JsonObject>();
+const extraMemo = new ReuseMemo<JsonObject, JsonObject>();
 const httpsListenersMemo = new ReuseMemo<readonly unknown[], JsonObject[]>();
 const proxylessClusters = new WeakMap<JsonObject, JsonObject>();
 const proxylessRoutes = new WeakMap<JsonObject, JsonObject>();
@@ -128,6 +141,31 @@ function proxylessOf(cla: JsonObject): JsonObject {
   let out = proxyless.get(cla);
   if (!out) proxyless.set(cla, (out = proxylessEndpoints(cla)));
   return out;
+}
+
+const enabledMemo = new WeakMap<JsonObject, readonly string[]>();
+
+/** The filter names a route configuration configures per virtual host or route (sorted). */
+function enabledFilters(rc: JsonObject): readonly string[] {
+  let out = enabledMemo.get(rc);
+  if (out) return out;
+  const names = new Set<string>();
+  for (const vh of (rc['virtual_hosts'] as JsonObject[] | undefined) ?? []) {
+    for (const k of Object.keys((vh['typed_per_filter_config'] as JsonObject | undefined) ?? {})) names.add(k);
+    for (const r of (vh['routes'] as JsonObject[] | undefined) ?? []) {
+      for (const k of Object.keys((r['typed_per_filter_config'] as JsonObject | undefined) ?? {})) names.add(k);
+    }
+  }
+  out = [...names].sort();
+  enabledMemo.set(rc, out);
+  return out;
+}
+
+/** The chain's filters: every filter enabled by default, and the disabled ones its routes enable. */
+function chainFilters(filters: readonly JsonObject[], enabled: readonly string[]): readonly JsonObject[] {
+  if (!filters.some((f) => f['disabled'] === true)) return filters;
+  const on = new Set(enabled);
+  return filters.filter((f) => f['disabled'] !== true || on.has(String(f['name'])));
 }
 
 /** The same objects in the same order (model VirtualHosts are reused by the model when unchanged). */
