@@ -5,6 +5,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { ingressYaml as sharedIngressYaml } from '../helpers/control-plane.js';
 import { afterAll } from 'vitest';
 import { silentLogger } from '../../control-plane/src/log.js';
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from '../../control-plane/src/pipeline/translate-store.js';
@@ -101,20 +102,5 @@ export function send(port: number, o: SendOptions): Promise<Reply> {
 
 /** An Ingress with one Prefix path to Service `web`, and annotations. */
 export function ingressYaml(name: string, host: string, annotations: Record<string, string>, pathPrefix = '/'): string {
-  const ann = Object.entries(annotations)
-    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
-    .join('\n');
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-${ann ? `  annotations:\n${ann}\n` : ''}spec:
-  ingressClassName: xgate
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - { path: ${pathPrefix}, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }
-`;
+  return sharedIngressYaml(name, host, annotations, { path: pathPrefix });
 }

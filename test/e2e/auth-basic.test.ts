@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
-import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane, ingressYaml as sharedIngressYaml } from '../helpers/control-plane.js';
 import { eventually } from '../helpers/wait.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 
@@ -41,24 +41,7 @@ ${data}
 }
 
 function ingressYaml(name: string, host: string, annotations: Record<string, string>, service = 'web'): string {
-  const ann = Object.entries(annotations)
-    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
-    .join('\n');
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${ann}
-spec:
-  ingressClassName: xgate
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - { path: /, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }
-`;
+  return sharedIngressYaml(name, host, annotations, { service });
 }
 
 const N = 'nginx.ingress.kubernetes.io/';

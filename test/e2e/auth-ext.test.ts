@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
-import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane, ingressYaml as sharedIngressYaml } from '../helpers/control-plane.js';
 import { eventually } from '../helpers/wait.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 
@@ -51,22 +51,7 @@ async function authService(host: string): Promise<{ port: number; seen: Seen[]; 
 }
 
 function ingress(name: string, host: string, annotations: Record<string, string>): string {
-  const ann = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${ann || '    {}'}
-spec:
-  ingressClassName: xgate
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - { path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }
-`;
+  return sharedIngressYaml(name, host, annotations);
 }
 
 async function diagnostics(t: TestControlPlane): Promise<Array<{ code: string; text: string; object: { name: string } }>> {

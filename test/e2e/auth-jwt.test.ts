@@ -6,7 +6,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
-import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane, ingressYaml as sharedIngressYaml } from '../helpers/control-plane.js';
 import { eventually } from '../helpers/wait.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 
@@ -49,24 +49,7 @@ stringData:
 }
 
 function ingressYaml(name: string, host: string, annotations: Record<string, string>, service = 'web'): string {
-  const ann = Object.entries(annotations)
-    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
-    .join('\n');
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${ann}
-spec:
-  ingressClassName: xgate
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - { path: /, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }
-`;
+  return sharedIngressYaml(name, host, annotations, { service });
 }
 
 async function diagnostics(t: TestControlPlane): Promise<Array<{ code: string; object: { name: string } }>> {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Provider from 'oidc-provider';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
-import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane, ingressYaml as sharedIngressYaml } from '../helpers/control-plane.js';
 import { freePort } from '../helpers/ports.js';
 import { eventually } from '../helpers/wait.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
@@ -89,22 +89,7 @@ function formOf(a: Answer): { action: string; prompt: string } {
 }
 
 function ingress(name: string, host: string, annotations: Record<string, string>): string {
-  const ann = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${ann}
-spec:
-  ingressClassName: xgate
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - { path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }
-`;
+  return sharedIngressYaml(name, host, annotations);
 }
 
 const SECRET_YAML = `apiVersion: v1

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
-import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane, ingressYaml as sharedIngressYaml } from '../helpers/control-plane.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -62,24 +62,7 @@ async function flakyBackend(host: string): Promise<Flaky> {
 }
 
 function ingress(name: string, host: string, service: string, annotations: Record<string, string>): string {
-  const ann = Object.entries(annotations)
-    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
-    .join('\n');
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${ann || '    {}'}
-spec:
-  ingressClassName: xgate
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - { path: /, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }
-`;
+  return sharedIngressYaml(name, host, annotations, { service });
 }
 
 const N = 'nginx.ingress.kubernetes.io/';

@@ -94,3 +94,23 @@ kind: IngressClass
 metadata: { name: xgate }
 spec: { controller: xgate.io/ingress-controller }
 `;
+
+/** An Ingress of class xgate: one Prefix path (default `/`) on `host` to `service` (default `web`) port 80, with annotations. */
+export function ingressYaml(name: string, host: string, annotations: Record<string, string> = {}, opts: { service?: string; path?: string } = {}): string {
+  const ann = Object.entries(annotations)
+    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
+  return `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: ${name}
+  namespace: default
+${ann ? `  annotations:\n${ann}\n` : ''}spec:
+  ingressClassName: xgate
+  rules:
+    - host: ${host}
+      http:
+        paths:
+          - { path: ${opts.path ?? '/'}, pathType: Prefix, backend: { service: { name: ${opts.service ?? 'web'}, port: { number: 80 } } } }
+`;
+}

@@ -5,6 +5,7 @@ import { DiagnosticSink, type ObjectRef } from '../diagnostics.js';
 import type { Ingress, IngressBackend } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
 import { readPolicy } from './policy-memo.js';
+import { sameData } from './same-data.js';
 import { mergeHostPolicies, type HostPolicyWish } from './host-policy.js';
 import { resolveBackend } from './backends.js';
 import { canaryMarker } from '../annotations/canary.js';
@@ -279,29 +280,6 @@ export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild
  */
 let previousHosts = new Map<string, VirtualHost>();
 
-/** Deep equality of plain data (objects, arrays, primitives); any other object only when identical. */
-function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const pa = Object.getPrototypeOf(a) as unknown;
-  const pb = Object.getPrototypeOf(b) as unknown;
-  if (pa !== pb || (pa !== Object.prototype && pa !== null)) return false;
-  // Same keys in the same order: the reused object must give the same output, key order included.
-  // One key list, not two: for-in walks a's own keys in the same order Object.keys gives.
-  const kb = Object.keys(b);
-  let i = 0;
-  for (const k in a) {
-    if (k !== kb[i++]) return false;
-    if (!sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return i === kb.length;
-}
 
 function hostRoutes(hosts: Map<string, HostRoutes>, host: string): HostRoutes {
   let hr = hosts.get(host);

@@ -10,6 +10,7 @@ import { resourceName, type EnvoyResources, type GroupResources } from './resour
 import { proxylessRouteConfiguration, translateRouteConfiguration } from './route.js';
 import { translateSecret } from './secret.js';
 import { contributedResources } from './contributions.js';
+import { sameData } from '../model/same-data.js';
 
 export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions): GroupResources {
   const clusters = model.clusters.map((c) => clusterMemo.get(c.name, c, sameData, translateCluster));
@@ -176,27 +177,6 @@ function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
   return true;
 }
 
-/** Deep equality of plain data (objects, arrays, primitives), key order included; any other object only when identical. */
-export function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const pa = Object.getPrototypeOf(a) as unknown;
-  if (pa !== Object.getPrototypeOf(b) || (pa !== Object.prototype && pa !== null)) return false;
-  const kb = Object.keys(b);
-  let i = 0;
-  for (const k in a) {
-    if (!Object.prototype.hasOwnProperty.call(a, k)) continue;
-    if (k !== kb[i++]) return false;
-    if (!sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return i === kb.length;
-}
 
 /** Endpoints a gRPC client routes to (it drops the others, e.g. DRAINING). */
 const GRPC_USABLE_HEALTH = new Set(['HEALTHY', 'UNKNOWN']);
