@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   await envoy.waitReady(30_000);
   process.stdout.write(`
 xgate demo is running.
-  HTTP   http://127.0.0.1:8080    curl -H 'Host: web.example.local' http://127.0.0.1:8080/
+  HTTP   http://127.0.0.1:8080    curl -H 'Host: shop.apps.example.local' http://127.0.0.1:8080/
+         (hosts with a certificate answer 308 → HTTPS: curl -i -H 'Host: web.example.local' http://127.0.0.1:8080/)
   HTTPS  https://127.0.0.1:8443   curl -k --resolve web.example.local:8443:127.0.0.1 https://web.example.local:8443/
   xDS    127.0.0.1:18000          (Envoy node "demo-gateway", delta ADS)
   admin  http://127.0.0.1:18080   /readyz /metrics /debug/snapshot /debug/proxies /debug/diagnostics
