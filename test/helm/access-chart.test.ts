@@ -56,3 +56,21 @@ describe('chart: access control and the WAF module', () => {
     expect(gateway.spec.template.spec.volumes).toContainEqual({ name: 'wasm', emptyDir: { sizeLimit: '32Mi' } });
   });
 });
+
+describe('chart: HTTP/3', () => {
+  it('off by default; on: --http3 with the Service port for alt-svc, and a UDP port on the pod and the Service', () => {
+    const off = deployments(render());
+    expect(off.controller.spec.template.spec.containers[0]!.args!.filter((a) => a.startsWith('--http3'))).toEqual([]);
+    const objects = render({ set: { 'gateway.http3.enabled': true } });
+    expect(validateSchemas(objects).filter((r) => r.result === 'invalid')).toEqual([]);
+    const { controller, gateway } = deployments(objects);
+    const args = controller.spec.template.spec.containers[0]!.args!;
+    expect(args).toEqual(expect.arrayContaining(['--http3', '--http3-alt-svc-port=443']));
+    const opts = parseServe(args.slice(1).map((a) => a.replace('$(POD_NAME)', 'p')), { POD_NAME: 'p', POD_NAMESPACE: 'xgate', KUBERNETES_SERVICE_HOST: '10.0.0.1' });
+    expect(opts.pipeline.http3).toEqual({ altSvcPort: 443 });
+    const envoy = gateway.spec.template.spec.containers.find((c) => c.name === 'envoy') as unknown as { ports: { name: string; containerPort: number; protocol: string }[] };
+    expect(envoy.ports).toContainEqual({ name: 'https-quic', containerPort: 8443, protocol: 'UDP' });
+    const svc = one(objects, 'Service', 'rel-xgate-gateway') as unknown as { spec: { ports: { name: string; port: number; targetPort: string; protocol: string }[] } };
+    expect(svc.spec.ports).toContainEqual({ name: 'https-quic', port: 443, targetPort: 'https-quic', protocol: 'UDP' });
+  });
+});
