@@ -1,34 +1,32 @@
 // Store → Model: which Ingresses are ours, their hosts, paths, backends and TLS,
 // with every problem turned into a diagnostic on the object that carries it.
-// Pure: the same store gives the same model and diagnostics, in the same order.
-import { DiagnosticSink, type ObjectRef } from '../diagnostics.js';
-import type { Ingress, IngressBackend } from '../sources/k8s-types.js';
+// Pure: the same store gives the same model and the same diagnostics (callers sort them).
+//
+// How a build works, so that one changed Ingress among thousands costs little:
+// 1. the Ingresses that are ours, in priority order (ingress-order.ts);
+// 2. each Ingress worked out on its own — annotations (policy-memo.ts), then its plan
+//    (ingress-plan.ts; canary.ts for canaries) — kept per Ingress object while nothing it
+//    read changed;
+// 3. every claim is keyed by host, so each host is replayed on its own from the plans
+//    naming it, oldest first (host-replay.ts). Only the hosts named by a changed plan
+//    (before or after the change) are replayed; every other host keeps its last result,
+//    VirtualHost object included, which is what lets every later stage reuse its work;
+// 4. clusters (counted by who uses them) get their cluster-level policies, per cluster,
+//    reused while the same wishes apply (cluster-policy.ts).
+import type { Diagnostic, ObjectRef } from '../diagnostics.js';
+import { DiagnosticSink } from '../diagnostics.js';
 import type { StoreSnapshot } from '../sources/store.js';
-import { readPolicy } from './policy-memo.js';
-import { sameData } from './same-data.js';
-import { mergeHostPolicies, type HostPolicyWish } from './host-policy.js';
-import { resolveBackend } from './backends.js';
-import { canaryMarker } from '../annotations/canary.js';
-import { mergeCanaries, warnStrayCanaryKeys } from './canary.js';
-import { attachClusterPolicies } from './cluster-policy.js';
-import { hasOurDefaultClass, isOurIngress } from './ingress-class.js';
-import type { Cluster, HostPolicy, Model, Route, RouteAction, TlsHost, TlsSecret, VirtualHost } from './ir.js';
-import { isDnsLabel, isDnsSubdomain, isIngressHost } from './names.js';
-import type { ModelOptions } from './options.js';
-import { compareRoutes, pathKey } from './paths.js';
-import { APP_ROOT_PATH, appRootAction, coversRoot, matchKeySuffix, policyAction, routeMatch, routePathMatch, routePolicy, specPathKey, withHttpsRedirects } from './routing.js';
-import { resolveTlsSecret } from './tls.js';
+import { planCanary, type CanaryPlan } from './canary.js';
+import { clusterWithPolicies, FACET_COUNT, serviceWishes, wishesOf, type RouteWish, type Wish } from './cluster-policy.js';
+import { canaryPartsOf, partsOf, replayHost, type HostPrimary, type HostResult } from './host-replay.js';
+import { CATCH_ALL_HOST, planIngress, type IngressPlan } from './ingress-plan.js';
+import { IngressOrderMemo, type Ordered } from './ingress-order.js';
+import type { Cluster, Model, TlsHost, TlsSecret, VirtualHost } from './ir.js';
+import { sameModelOptions, type ModelOptions } from './options.js';
+import { policyOf, type PolicyRead } from './policy-memo.js';
 
-export const CATCH_ALL_HOST = '*';
-
-interface Claim {
-  readonly owner: ObjectRef;
-}
-
-interface HostRoutes {
-  routes: Route[];
-  fallback?: Route;
-}
+export { CATCH_ALL_HOST };
+export { byPriority } from './ingress-order.js';
 
 export interface ModelBuild {
   readonly model: Model;
@@ -39,283 +37,468 @@ export interface ModelBuild {
   readonly externalUrls: readonly string[];
 }
 
-export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild {
-  const sink = new DiagnosticSink();
-  const ourDefault = hasOurDefaultClass(store.ingressClasses, opts);
-  const ingresses = [...store.ingresses.values()]
-    .filter((ing) => isOurIngress(ing, store.ingressClasses, opts, ourDefault))
-    .filter((ing) => validMeta(ing, sink))
-    .sort(byPriority);
+/** One Ingress as the last build saw it. */
+interface IngressState {
+  readonly ordered: Ordered;
+  readonly read: PolicyRead;
+  readonly plan?: IngressPlan;
+  readonly canary?: CanaryPlan;
+  /** The hosts its plan names. */
+  readonly hosts: readonly string[];
+  /** Clusters it adds whatever the claims (resolved by its annotations, its default backend). */
+  readonly clusters: readonly Cluster[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** Build generation that last saw it in the order. */
+  seen: number;
+}
 
-  const hosts = new Map<string, HostRoutes>();
-  const pathClaims = new Map<string, Claim>();
-  /** `${host}\u0000${specPathKey}` → the primary route a canary of that host and path joins. */
-  const canaryClaims = new Map<string, Claim & { route: string }>();
-  const fallbackClaims = new Map<string, Claim>();
-  const tlsClaims = new Map<string, { secret: string; namespace: string; secretName: string; owner: ObjectRef; field: string }>();
-  const clusters = new Map<string, Cluster>();
-  const served: ObjectRef[] = [];
-  const canaries: Ingress[] = [];
-  const hostWishes: HostPolicyWish[] = [];
-  const externalUrls = new Set<string>();
+type StoreMaps = readonly unknown[];
 
-  for (const ing of ingresses) {
-    const ns = ing.metadata.namespace!;
-    const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
-    const isCanary = canaryMarker(ing.metadata.annotations) !== 'primary';
-    // Annotation families, reused from the last build when nothing they read changed (policy-memo.ts).
-    const read = readPolicy(ing, ref, sink, store, opts, isCanary);
-    for (const c of read.clusters) clusters.set(c.name, c);
-    for (const u of read.externalUrls) externalUrls.add(u);
-    if (isCanary) {
-      // A canary claims nothing; it is merged into its primaries' routes below (model/canary.ts).
-      // Its other annotations are read for their diagnostics only: it inherits its primary's policy.
-      canaries.push(ing);
-      continue;
-    }
-    warnStrayCanaryKeys(ing, ref, sink);
-    const spec = ing.spec ?? {};
-    const rules = Array.isArray(spec.rules) ? spec.rules : [];
-    if (spec.rules !== undefined && !Array.isArray(spec.rules)) sink.error('XG_INGRESS_INVALID', ref, 'spec.rules must be a list', 'spec.rules');
-    const ingHosts: string[] = [];
-    const { route: policy, host: hostPolicy } = read.policy;
-    const withPolicy = policy ? { policy } : {};
-
-    const action = (backend: IngressBackend | undefined, field: string): RouteAction | undefined => {
-      if (policy?.failClosed) return { kind: 'direct', status: policy.failClosed.status, body: `xgate: ${policy.failClosed.reason}\n` };
-      const imposed = policyAction(policy); // redirect or destination split (model/routing.ts)
-      if (imposed) return imposed;
-      const r = resolveBackend(ns, backend, store);
-      if (r.ok) {
-        clusters.set(r.cluster.name, r.cluster);
-        return { kind: 'forward', backends: [{ cluster: r.cluster.name, weight: 1 }] };
-      }
-      sink.error(r.code, ref, r.servable ? `${r.message}; requests get 503 until it does` : r.message, field);
-      return r.servable ? { kind: 'direct', status: 503, body: 'xgate: backend unavailable\n' } : undefined;
-    };
-
-    const appRootHosts = new Set<string>();
-    rules.forEach((rule, i) => {
-      const field = `spec.rules[${i}]`;
-      if (!rule || typeof rule !== 'object') {
-        sink.error('XG_INGRESS_INVALID', ref, 'a rule must be an object', field);
-        return;
-      }
-      let host = CATCH_ALL_HOST;
-      if (rule.host !== undefined && rule.host !== '') {
-        if (!isIngressHost(rule.host)) {
-          sink.error('XG_INGRESS_HOST_INVALID', ref, `host ${JSON.stringify(rule.host)} is not a lowercase DNS name or a "*." wildcard of one`, `${field}.host`);
-          return;
-        }
-        host = rule.host;
-      }
-      if (!ingHosts.includes(host)) ingHosts.push(host);
-      const paths = rule.http?.paths;
-      if (rule.http !== undefined && !Array.isArray(paths)) {
-        sink.error('XG_INGRESS_INVALID', ref, 'http.paths must be a list', `${field}.http.paths`);
-        return;
-      }
-      (paths ?? []).forEach((p, j) => {
-        const pf = `${field}.http.paths[${j}]`;
-        if (!p || typeof p !== 'object') {
-          sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
-          return;
-        }
-        if (policy?.customMatchInvalid) return; // reported by the match family: serving without the conditions would take others' traffic
-        const pm = routePathMatch(p.path, p.pathType, policy);
-        if (!pm.ok) {
-          sink.error(pm.code, ref, pm.message, `${pf}.path`);
-          return;
-        }
-        if (pm.warning) sink.warning('XG_INGRESS_PATH_REGEX_CHARS', ref, pm.warning, `${pf}.path`);
-        const key = `${host}\u0000${pathKey(pm.match)}${matchKeySuffix(policy)}`;
-        const prior = pathClaims.get(key);
-        if (prior) {
-          sink.error('XG_HOST_CONFLICT', ref, `host ${host} path ${pm.match.value} (${p.pathType ?? 'ImplementationSpecific'}) is already served by ${describe(prior.owner)}, which is older; this path is not served from here`, pf);
-          return;
-        }
-        const isAppRoot = policy?.appRoot !== undefined && !policy.failClosed && !policy.redirect && pm.match.type === 'Exact' && pm.match.value === '/';
-        const act = isAppRoot ? appRootAction(policy.appRoot!) : action(p.backend, `${pf}.backend`);
-        if (!act) return;
-        pathClaims.set(key, { owner: ref });
-        const name = `${ns}/${ref.name}/${pathKey(pm.match)}`;
-        const sk = specPathKey(p.path, p.pathType);
-        if (sk && !policy?.customMatch && !canaryClaims.has(`${host}\u0000${sk}`)) canaryClaims.set(`${host}\u0000${sk}`, { owner: ref, route: name });
-        const rp = routePolicy(policy, pm.match, act, sink, ref, `${pf}.path`);
-        hostRoutes(hosts, host).routes.push({ name, match: routeMatch(pm.match, policy), action: act, source: ref, ...(rp ? { policy: rp } : {}) });
-        // app-root: a request for exactly "/" on a host where this Ingress serves "/" is redirected.
-        if (policy?.appRoot !== undefined && !isAppRoot && !policy.failClosed && !policy.redirect && !appRootHosts.has(host) && coversRoot(pm.match)) {
-          appRootHosts.add(host);
-          const rootKey = `${host}\u0000${pathKey(APP_ROOT_PATH)}${matchKeySuffix(policy)}`;
-          const rootPrior = pathClaims.get(rootKey);
-          if (rootPrior) {
-            sink.warning('XG_ROUTING_IGNORED', ref, `app-root: host ${host} path "/" (Exact) is already served by ${describe(rootPrior.owner)}; "/" is not redirected there`, pf);
-          } else {
-            pathClaims.set(rootKey, { owner: ref });
-            hostRoutes(hosts, host).routes.push({ name: `${ns}/${ref.name}/app-root`, match: routeMatch(APP_ROOT_PATH, policy), action: appRootAction(policy.appRoot), source: ref, ...withPolicy });
-          }
-        }
-      });
-    });
-
-    if (spec.defaultBackend !== undefined && !policy?.customMatchInvalid) {
-      const act = action(spec.defaultBackend, 'spec.defaultBackend');
-      if (act) {
-        for (const host of [CATCH_ALL_HOST, ...ingHosts.filter((h) => h !== CATCH_ALL_HOST)]) {
-          const prior = fallbackClaims.get(host);
-          if (prior) {
-            if (host === CATCH_ALL_HOST) {
-              sink.error('XG_DEFAULT_BACKEND_CONFLICT', ref, `the default backend is already given by ${describe(prior.owner)}, which is older`, 'spec.defaultBackend');
-            }
-            continue;
-          }
-          fallbackClaims.set(host, { owner: ref });
-          hostRoutes(hosts, host).fallback = {
-            name: `${ns}/${ref.name}/default-backend`,
-            match: { path: { type: 'StringPrefix', value: '/' } },
-            action: act,
-            source: ref,
-            ...withPolicy,
-          };
-        }
-      }
-    }
-
-    const tls = Array.isArray(spec.tls) ? spec.tls : [];
-    tls.forEach((t, i) => {
-      const field = `spec.tls[${i}]`;
-      if (!t || typeof t !== 'object') return;
-      if (!t.secretName) {
-        sink.warning('XG_SECRET_NOT_FOUND', ref, 'TLS entry without secretName: no default certificate is served for its hosts', `${field}.secretName`);
-        return;
-      }
-      if (!isDnsSubdomain(t.secretName)) {
-        sink.error('XG_SECRET_INVALID', ref, `secretName ${JSON.stringify(t.secretName)} is not a valid Secret name`, `${field}.secretName`);
-        return;
-      }
-      const tlsHosts = Array.isArray(t.hosts) && t.hosts.length ? t.hosts : ingHosts.filter((h) => h !== CATCH_ALL_HOST);
-      for (const h of tlsHosts) {
-        if (!isIngressHost(h)) {
-          sink.error('XG_INGRESS_HOST_INVALID', ref, `TLS host ${JSON.stringify(h)} is not a lowercase DNS name or a "*." wildcard of one`, `${field}.hosts`);
-          continue;
-        }
-        const secret = `${ns}/${t.secretName}`;
-        const prior = tlsClaims.get(h);
-        if (prior) {
-          if (prior.secret !== secret) {
-            sink.error('XG_TLS_CONFLICT', ref, `TLS for host ${h} is already served with Secret ${prior.secret} by ${describe(prior.owner)}, which is older`, `${field}.hosts`);
-          }
-          continue;
-        }
-        tlsClaims.set(h, { secret, namespace: ns, secretName: t.secretName, owner: ref, field: `${field}.secretName` });
-      }
-    });
-    if (hostPolicy) hostWishes.push({ source: ref, hosts: ingHosts, policy: hostPolicy });
-    served.push(ref);
-  }
-  served.push(...mergeCanaries({ canaries, store, sink, hosts, claims: canaryClaims, catchAllHost: CATCH_ALL_HOST, addCluster: (c) => clusters.set(c.name, c) }));
-
-  // Domain-level policies, per host, oldest Ingress first: see host-policy.ts.
-  const hostPolicies: ReadonlyMap<string, HostPolicy> = mergeHostPolicies(hostWishes, sink);
-  const tlsHosts: TlsHost[] = [];
-  const secrets = new Map<string, TlsSecret>();
-  const failedSecrets = new Set<string>();
-  for (const [host, claim] of [...tlsClaims.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!secrets.has(claim.secret)) {
-      const r = resolveTlsSecret(claim.namespace, claim.secretName, store);
-      if (!r.ok) {
-        if (!failedSecrets.has(`${claim.secret}\u0000${describe(claim.owner)}`)) {
-          failedSecrets.add(`${claim.secret}\u0000${describe(claim.owner)}`);
-          sink.error(r.code, claim.owner, `${r.message}; HTTPS is not served for host ${host}`, claim.field);
-        }
-        continue;
-      }
-      if (!hosts.has(host)) continue;
-      secrets.set(claim.secret, r.secret);
-    }
-    if (!hosts.has(host)) continue;
-    const hp = hostPolicies.get(host);
-    tlsHosts.push({ host, secret: claim.secret, ...(hp ? { policy: hp } : {}) });
-  }
-  const tlsServed = new Set(tlsHosts.map((t) => t.host));
-
-  const reusable = previousHosts;
-  const virtualHosts: VirtualHost[] = [...hosts.entries()]
-    .filter(([, hr]) => hr.routes.length > 0 || hr.fallback)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([host, hr]) => {
-      const hp = hostPolicies.get(host);
-      const vh: VirtualHost = {
-        host,
-        // HTTPS redirects (ssl-redirect, force-ssl-redirect) need to know whether the host is served over HTTPS.
-        routes: withHttpsRedirects([...hr.routes.sort(compareRoutes), ...(hr.fallback ? [hr.fallback] : [])], tlsServed.has(host)),
-        ...(hp ? { policy: hp } : {}),
-      };
-      const prior = reusable.get(host);
-      return prior && sameData(prior, vh) ? prior : vh;
-    });
-  previousHosts = new Map(virtualHosts.map((vh) => [vh.host, vh]));
-
-  // Cluster policies (warmup) from the Services and the served routes' Ingresses: see cluster-policy.ts.
-  attachClusterPolicies(clusters, virtualHosts, served, store, sink);
-
-  return {
-    model: {
-      virtualHosts,
-      tlsHosts,
-      clusters: [...clusters.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      secrets: [...secrets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-    },
-    diagnostics: sink.items,
-    ingresses: served,
-    externalUrls: [...externalUrls].sort(),
-  };
+function storeMaps(store: StoreSnapshot): StoreMaps {
+  return [store.ingressClasses, store.services, store.endpointSlices, store.secrets, store.pods, store.external];
 }
 
 /**
- * The virtual hosts of the last build, by host. A host whose routes are equal in content to
- * the last build's keeps that VirtualHost object, so what is memoised by object downstream
- * (translateVirtualHost, the consistency check, the encoder's virtual host bytes) is reused for
- * every host a change did not touch. Model objects are never mutated once built.
+ * The incremental model builder. Its state is the last build's; any store can be given
+ * (the next build's differences are found by object identity), so it is correct for any
+ * sequence of stores and cheap for a sequence of small changes.
  */
-let previousHosts = new Map<string, VirtualHost>();
+export class ModelBuilder {
+  private opts: ModelOptions | undefined;
+  private lastSeq: number | undefined;
+  private lastIngresses: unknown;
+  private maps: StoreMaps | undefined;
+  private generation = 0;
+  private readonly order = new IngressOrderMemo();
+  private lastList: readonly Ordered[] | undefined;
+  private readonly states = new Map<string, IngressState>();
+  /** host → keys of the Ingresses (primaries and canaries) whose plans name it. */
+  private readonly hostIndex = new Map<string, Set<string>>();
+  private readonly hostResults = new Map<string, HostResult>();
+  private readonly vhosts = new SortedMap<VirtualHost>();
+  private readonly tlsHosts = new SortedMap<TlsHost>();
+  private readonly clusterUse = new Counted<Cluster>();
+  private readonly secretUse = new Counted<TlsSecret>();
+  /** Hosts whose result carries diagnostics or a TLS failure (few). */
+  private readonly diagHosts = new Set<string>();
+  /** Hosts where a canary is served (canary Ingress key → number of such hosts). */
+  private readonly canaryHosts = new Map<string, number>();
+  /** cluster name → hosts whose routes make cluster-level wishes for it. */
+  private readonly wishHosts = new Map<string, Set<string>>();
+  /** Diagnostics and external URLs per Ingress key, for the Ingresses that have any. */
+  private readonly ingressDiags = new Map<string, readonly Diagnostic[]>();
+  private readonly ingressUrls = new Map<string, readonly string[]>();
+  /** Clusters whose inputs changed since their policies were last applied. */
+  private readonly dirtyClusters = new Set<string>();
+  /** Per cluster name: the last result of applying the policies, and its inputs. */
+  private readonly policyMemo = new Map<string, PolicyEntry>();
+  private readonly withPolicies = new SortedMap<Cluster>();
+  /** Clusters whose policies reported something. */
+  private readonly policyDiags = new Set<string>();
+  /** Service wishes with diagnostics → number of clusters using them. */
+  private readonly serviceDiags = new Map<ServiceWishesOf, number>();
 
+  build(store: StoreSnapshot, opts: ModelOptions): ModelBuild {
+    const gen = ++this.generation;
+    const maps = storeMaps(store);
+    const fullScan = !this.opts || !sameModelOptions(this.opts, opts) || !this.maps || maps.some((m, i) => m !== this.maps![i]);
+    const secretsChanged = !this.maps || this.maps[3] !== store.secrets;
+    this.opts = opts;
+    this.maps = maps;
 
-function hostRoutes(hosts: Map<string, HostRoutes>, host: string): HostRoutes {
-  let hr = hosts.get(host);
-  if (!hr) {
-    hr = { routes: [] };
-    hosts.set(host, hr);
+    // What Ingresses changed: told by the store when it can (keys since our last snapshot), else found by comparing.
+    const changed = !fullScan && this.lastSeq !== undefined ? store.ingressChangesSince?.(this.lastSeq) : undefined;
+    const known = changed && (changed.size > 0 || store.ingresses === this.lastIngresses) ? this.order.update(store, opts, changed) : undefined;
+    const order = known ?? this.order.order(store, opts);
+    this.lastSeq = store.seq;
+    this.lastIngresses = store.ingresses;
+    const dirtyHosts = new Set<string>();
+    if (known && changed) {
+      for (const key of changed) {
+        const st = this.states.get(key);
+        const ing = store.ingresses.get(key);
+        const o = ing ? this.order.orderedOf(ing) : undefined;
+        if (o) {
+          if (!st || st.ordered !== o) this.update(o, st, store, opts, dirtyHosts);
+        } else if (st) {
+          this.states.delete(key);
+          this.unindex(key, st, dirtyHosts);
+        }
+      }
+      this.lastList = order.list;
+    } else if (fullScan || order.list !== this.lastList) {
+      for (const o of order.list) {
+        const st = this.states.get(o.key);
+        if (st && st.ordered === o && !fullScan) {
+          st.seen = gen;
+          continue;
+        }
+        this.update(o, st, store, opts, dirtyHosts).seen = gen;
+      }
+      for (const [key, st] of this.states) {
+        if (st.seen === gen) continue;
+        this.states.delete(key);
+        this.unindex(key, st, dirtyHosts);
+      }
+      this.lastList = order.list;
+    }
+    if (secretsChanged) {
+      // A TLS host replays when the Secret object its claim resolved changed.
+      for (const [host, r] of this.hostResults) {
+        if (r.secretObject !== undefined || r.tlsFailure !== undefined) dirtyHosts.add(host);
+      }
+    }
+    for (const host of dirtyHosts) this.replay(host, store);
+    // Cluster-level policies read Services: a changed Services map rechecks every cluster.
+    if (!this.servicesSeen || this.servicesSeen !== store.services) {
+      this.servicesSeen = store.services;
+      for (const name of this.clusterUse.names()) this.dirtyClusters.add(name);
+    }
+    this.applyClusterPolicies(store);
+
+    const list = order.list;
+    // Every primary in priority order, then the canaries served somewhere: made when asked (status reads it).
+    const canaries = this.canaryHosts.size ? new Set(this.canaryHosts.keys()) : undefined;
+    let served: readonly ObjectRef[] | undefined;
+    return {
+      model: {
+        virtualHosts: [...this.vhosts.values],
+        tlsHosts: [...this.tlsHosts.values],
+        clusters: [...this.withPolicies.values],
+        secrets: this.secretUse.sorted(),
+      },
+      diagnostics: this.diagnostics(order.diagnostics),
+      get ingresses(): readonly ObjectRef[] {
+        return (served ??= servedOf(list, canaries));
+      },
+      externalUrls: [...new Set([...this.ingressUrls.values()].flat())].sort(),
+    };
   }
-  return hr;
+
+  private servicesSeen: unknown;
+
+  /** Re-reads one Ingress; indexes what changed. */
+  private update(o: Ordered, st: IngressState | undefined, store: StoreSnapshot, opts: ModelOptions, dirty: Set<string>): IngressState {
+    const read = policyOf(o.ing, o.ref, store, opts, o.canary);
+    const plan = o.canary ? undefined : planIngress(o.ing, read, store);
+    const canary = o.canary ? planCanary(o.ing, store, CATCH_ALL_HOST) : undefined;
+    if (st && st.ordered.ing === o.ing && st.read === read && st.plan === plan && st.canary === canary) {
+      const same: IngressState = { ...st, ordered: o };
+      this.states.set(o.key, same);
+      return same;
+    }
+    if (st) this.unindex(o.key, st, dirty);
+    const hosts = plan ? [...partsOf(plan).keys()] : canary ? [...canaryPartsOf(canary).keys()] : [];
+    const next: IngressState = {
+      ordered: o,
+      read,
+      ...(plan ? { plan } : {}),
+      ...(canary ? { canary } : {}),
+      hosts,
+      clusters: [...read.clusters, ...(plan?.clusters ?? [])],
+      diagnostics: [...read.diagnostics, ...(plan?.diagnostics ?? []), ...(canary?.diagnostics ?? [])],
+      seen: 0,
+    };
+    this.states.set(o.key, next);
+    if (next.diagnostics.length) this.ingressDiags.set(o.key, next.diagnostics);
+    if (read.externalUrls.length) this.ingressUrls.set(o.key, read.externalUrls);
+    for (const h of hosts) {
+      let s = this.hostIndex.get(h);
+      if (!s) this.hostIndex.set(h, (s = new Set()));
+      s.add(o.key);
+      dirty.add(h);
+    }
+    for (const c of next.clusters) this.useCluster(c);
+    return next;
+  }
+
+  private unindex(key: string, st: IngressState, dirty: Set<string>): void {
+    for (const h of st.hosts) {
+      const s = this.hostIndex.get(h);
+      if (s) {
+        s.delete(key);
+        if (!s.size) this.hostIndex.delete(h);
+      }
+      dirty.add(h);
+    }
+    for (const c of st.clusters) this.unuseCluster(c);
+    this.ingressDiags.delete(key);
+    this.ingressUrls.delete(key);
+  }
+
+  private useCluster(c: Cluster): void {
+    this.clusterUse.add(c.name, c);
+    this.dirtyClusters.add(c.name);
+  }
+
+  private unuseCluster(c: Cluster): void {
+    this.clusterUse.remove(c.name, c);
+    this.dirtyClusters.add(c.name);
+  }
+
+  private replay(host: string, store: StoreSnapshot): void {
+    const prior = this.hostResults.get(host);
+    const keys = this.hostIndex.get(host);
+    let result: HostResult | undefined;
+    if (keys?.size) {
+      const states = [...keys].map((k) => this.states.get(k)!).sort((a, b) => (a.ordered.sortKey < b.ordered.sortKey ? -1 : a.ordered.sortKey > b.ordered.sortKey ? 1 : 0));
+      const primaries: HostPrimary[] = [];
+      const canaries: CanaryPlan[] = [];
+      for (const st of states) {
+        if (st.plan) primaries.push({ ref: st.ordered.ref, part: partsOf(st.plan).get(host)! });
+        else if (st.canary) {
+          const part = canaryPartsOf(st.canary).get(host);
+          if (part) canaries.push(part);
+        }
+      }
+      result = replayHost(host, primaries, canaries, store, prior);
+    }
+    if (result) {
+      for (const c of result.clusters) this.useCluster(c);
+      if (result.secret) this.secretUse.add(result.secret.name, result.secret);
+      for (const c of result.canaries) this.count(this.canaryHosts, `${c.namespace}/${c.name}`, 1);
+    }
+    // Added before removed: an object used before and after keeps its place (no re-sort).
+    if (prior) {
+      for (const c of prior.clusters) this.unuseCluster(c);
+      if (prior.secret) this.secretUse.remove(prior.secret.name, prior.secret);
+      for (const c of prior.canaries) this.count(this.canaryHosts, `${c.namespace}/${c.name}`, -1);
+    }
+    // The cluster wish index: removed, then added (a Set per cluster, not counted).
+    if (prior?.vh) for (const w of wishesOf(prior.vh)) this.indexWish(w.cluster, host, false);
+    if (result?.vh) for (const w of wishesOf(result.vh)) this.indexWish(w.cluster, host, true);
+    if (result) {
+      this.hostResults.set(host, result);
+    } else this.hostResults.delete(host);
+    if (result?.vh) this.vhosts.set(host, result.vh);
+    else this.vhosts.delete(host);
+    if (result?.tlsHost) this.tlsHosts.set(host, result.tlsHost);
+    else this.tlsHosts.delete(host);
+    if (result && (result.diagnostics.length || result.tlsFailure)) this.diagHosts.add(host);
+    else this.diagHosts.delete(host);
+  }
+
+  private count<K>(m: Map<K, number>, key: K, d: number): void {
+    const n = (m.get(key) ?? 0) + d;
+    if (n > 0) m.set(key, n);
+    else m.delete(key);
+  }
+
+  private indexWish(cluster: string, host: string, add: boolean): void {
+    this.dirtyClusters.add(cluster);
+    let s = this.wishHosts.get(cluster);
+    if (add) {
+      if (!s) this.wishHosts.set(cluster, (s = new Set()));
+      s.add(host);
+    } else if (s) {
+      s.delete(host);
+      if (!s.size) this.wishHosts.delete(cluster);
+    }
+  }
+
+  private diagnostics(admission: readonly Diagnostic[]): Diagnostic[] {
+    const out: Diagnostic[] = [...admission];
+    for (const ds of this.ingressDiags.values()) for (const d of ds) out.push(d);
+    const failures = new Map<string, { host: string; diagnostic: Diagnostic }>();
+    for (const host of this.diagHosts) {
+      const r = this.hostResults.get(host)!;
+      for (const d of r.diagnostics) out.push(d);
+      const f = r.tlsFailure;
+      if (f) {
+        const prior = failures.get(f.key);
+        if (!prior || host < prior.host) failures.set(f.key, { host, diagnostic: f.diagnostic });
+      }
+    }
+    for (const f of failures.values()) out.push(f.diagnostic);
+    for (const sw of this.serviceDiags.keys()) for (const d of sw.diagnostics) out.push(d);
+    for (const name of this.policyDiags) for (const d of this.policyMemo.get(name)!.diagnostics) out.push(d);
+    return out;
+  }
+
+  /** Applies cluster-level policies (Service annotations, Ingress wishes) to the clusters whose inputs changed. */
+  private applyClusterPolicies(store: StoreSnapshot): void {
+    if (!this.dirtyClusters.size) return;
+    const rank = (w: Wish<unknown>): string => {
+      const st = this.states.get(`${w.source.namespace}/${w.source.name}`);
+      // Canaries come after every primary (as in the served order).
+      return st ? `${st.ordered.canary ? '1' : '0'}${st.ordered.sortKey}` : '2';
+    };
+    for (const name of this.dirtyClusters) {
+      const base = this.clusterUse.get(name);
+      const prior = this.policyMemo.get(name);
+      if (prior && prior.service.diagnostics.length) this.count(this.serviceDiags, prior.service, -1);
+      this.policyDiags.delete(name);
+      if (!base) {
+        this.policyMemo.delete(name);
+        this.withPolicies.delete(name);
+        continue;
+      }
+      const service = serviceWishes(base.namespace, base.service, store);
+      if (service.diagnostics.length) this.count(this.serviceDiags, service, 1);
+      // Ingress wishes per facet, one per Ingress (hosts in name order, routes in order: the last wins).
+      const hosts = this.wishHosts.get(name);
+      let wishes: Wish<unknown>[][] = NO_WISHES;
+      if (hosts?.size) {
+        const perFacet = Array.from({ length: FACET_COUNT }, () => new Map<string, Wish<unknown>>());
+        for (const host of [...hosts].sort()) {
+          for (const w of wishesOf(this.hostResults.get(host)!.vh!) as readonly RouteWish[]) if (w.cluster === name) perFacet[w.facet]!.set(w.ingress, w.wish);
+        }
+        wishes = perFacet.map((m) => [...m.values()].sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0)));
+      }
+      let entry = prior;
+      if (!prior || prior.base !== base || prior.service !== service || !sameWishes(prior.wishes, wishes)) {
+        const sink = new DiagnosticSink();
+        const cluster = clusterWithPolicies(base, service, wishes, sink);
+        entry = { base, service, wishes, cluster: prior && sameCluster(prior.cluster, cluster) ? prior.cluster : cluster, diagnostics: sink.items };
+      }
+      this.policyMemo.set(name, entry!);
+      this.withPolicies.set(name, entry!.cluster);
+      if (entry!.diagnostics.length) this.policyDiags.add(name);
+    }
+    this.dirtyClusters.clear();
+  }
 }
 
-function validMeta(ing: Ingress, sink: DiagnosticSink): boolean {
-  const ns = ing.metadata.namespace ?? '';
-  const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: String(ing.metadata.name) };
-  if (!isDnsLabel(ns)) {
-    sink.error('XG_NAME_INVALID', ref, `namespace ${JSON.stringify(ns)} is not a DNS-1123 label`, 'metadata.namespace');
-    return false;
-  }
-  if (!isDnsSubdomain(ing.metadata.name)) {
-    sink.error('XG_NAME_INVALID', ref, `name ${JSON.stringify(ing.metadata.name)} is not a DNS-1123 subdomain`, 'metadata.name');
-    return false;
+type ServiceWishesOf = ReturnType<typeof serviceWishes>;
+
+interface PolicyEntry {
+  readonly base: Cluster;
+  readonly service: ServiceWishesOf;
+  readonly wishes: readonly Wish<unknown>[][];
+  readonly cluster: Cluster;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const NO_WISHES: Wish<unknown>[][] = [];
+
+/** Every primary in priority order, then the canaries served somewhere (also in priority order). */
+function servedOf(list: readonly Ordered[], canaries: ReadonlySet<string> | undefined): ObjectRef[] {
+  const out: ObjectRef[] = [];
+  for (const o of list) if (!o.canary) out.push(o.ref);
+  if (canaries) for (const o of list) if (o.canary && canaries.has(o.key)) out.push(o.ref);
+  return out;
+}
+
+function sameWishes(a: readonly (readonly Wish<unknown>[])[], b: readonly (readonly Wish<unknown>[])[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
   }
   return true;
 }
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-/** Oldest first (creationTimestamp), then namespace, then name: the same after every restart. */
-export function byPriority(a: Ingress, b: Ingress): number {
-  const ta = TIMESTAMP.test(a.metadata.creationTimestamp ?? '') ? a.metadata.creationTimestamp! : '';
-  const tb = TIMESTAMP.test(b.metadata.creationTimestamp ?? '') ? b.metadata.creationTimestamp! : '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+function sameCluster(a: Cluster, b: Cluster): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function describe(ref: ObjectRef): string {
-  return `Ingress ${ref.namespace}/${ref.name}`;
+/** A sorted list of names with insertion and removal by binary search. */
+class SortedNames {
+  readonly names: string[] = [];
+  private readonly set = new Set<string>();
+  add(name: string): void {
+    if (this.set.has(name)) return;
+    this.set.add(name);
+    this.names.splice(lowerBound(this.names, name), 0, name);
+  }
+  delete(name: string): void {
+    if (!this.set.delete(name)) return;
+    this.names.splice(lowerBound(this.names, name), 1);
+  }
+}
+
+/** Values kept in the order of their names (keys and values in two parallel arrays). */
+class SortedMap<V> {
+  private readonly keys: string[] = [];
+  readonly values: V[] = [];
+  private readonly index = new Map<string, V>();
+  set(name: string, value: V): void {
+    const had = this.index.has(name);
+    if (had && this.index.get(name) === value) return;
+    this.index.set(name, value);
+    const i = lowerBound(this.keys, name);
+    if (had) this.values[i] = value;
+    else {
+      this.keys.splice(i, 0, name);
+      this.values.splice(i, 0, value);
+    }
+  }
+  delete(name: string): void {
+    if (!this.index.delete(name)) return;
+    const i = lowerBound(this.keys, name);
+    this.keys.splice(i, 1);
+    this.values.splice(i, 1);
+  }
+}
+
+function lowerBound(names: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (names[mid]! < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Objects by name, counted by their users. Users of one name hold equal objects (a
+ * cluster is made from its Service port alone): the one kept is the first added still
+ * in use, so it stays the same object while it is used.
+ */
+class Counted<T extends object> {
+  private readonly byName = new Map<string, Map<T, number>>();
+  private readonly names_ = new SortedNames();
+  private cache: T[] | undefined;
+
+  add(name: string, obj: T): void {
+    let m = this.byName.get(name);
+    if (!m) {
+      this.byName.set(name, (m = new Map()));
+      this.names_.add(name);
+    }
+    const n = m.get(obj) ?? 0;
+    m.set(obj, n + 1);
+    if (n === 0 && m.size === 1) this.cache = undefined;
+  }
+
+  remove(name: string, obj: T): void {
+    const m = this.byName.get(name);
+    const n = m?.get(obj);
+    if (!m || n === undefined) return;
+    const first = m.keys().next().value === obj;
+    if (n > 1) m.set(obj, n - 1);
+    else {
+      m.delete(obj);
+      if (first) this.cache = undefined;
+      if (!m.size) {
+        this.byName.delete(name);
+        this.names_.delete(name);
+      }
+    }
+  }
+
+  /** The object kept for a name. */
+  get(name: string): T | undefined {
+    return this.byName.get(name)?.keys().next().value;
+  }
+
+  names(): readonly string[] {
+    return this.names_.names;
+  }
+
+  /** One object per name, in name order (the same array while nothing changed: callers copy). */
+  sorted(): T[] {
+    if (!this.cache) this.cache = this.names_.names.map((n) => this.byName.get(n)!.keys().next().value as T);
+    return [...this.cache];
+  }
+}
+
+const builder = new ModelBuilder();
+
+export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild {
+  return builder.build(store, opts);
 }

@@ -19,7 +19,7 @@
 // A canary's TLS section is ignored (the primary's serves); its defaultBackend is
 // ignored with XG_CANARY_IGNORED. When the primary fails closed (a security family
 // could not parse its value) no canary route is added: a canary never bypasses it.
-import type { DiagnosticSink, ObjectRef } from '../diagnostics.js';
+import { DiagnosticSink, type Diagnostic, type ObjectRef } from '../diagnostics.js';
 import { AnnotationReader } from '../annotations/reader.js';
 import { parseCanary, cookieRegex, strayCanaryKeys, type CanaryCondition, type CanaryConfig } from '../annotations/canary.js';
 import type { Ingress } from '../sources/k8s-types.js';
@@ -28,17 +28,16 @@ import { resolveBackend } from './backends.js';
 import type { Cluster, HeaderMatch, Route, RouteAction, RouteMatch, WeightedBackend } from './ir.js';
 import { isIngressHost } from './names.js';
 import { specPathKey } from './routing.js';
+import { readRecord, recordHolds, trackStore, type Read, type ReadRecord } from './tracked-store.js';
 
 export interface CanaryMergeInput {
-  /** The canary Ingresses (valid metadata, ours), oldest first. */
-  readonly canaries: readonly Ingress[];
-  readonly store: StoreSnapshot;
+  /** The canary Ingresses' plans (valid metadata, ours), oldest first. */
+  readonly canaries: readonly CanaryPlan[];
   readonly sink: DiagnosticSink;
   /** The primaries' routes per host (mutated: canary routes are spliced in). */
   readonly hosts: ReadonlyMap<string, { routes: Route[] }>;
   /** Who serves `${host}\u0000${specPathKey}` (the path as written; see model/routing.ts), and its route's name. */
   readonly claims: ReadonlyMap<string, { readonly owner: ObjectRef; readonly route: string }>;
-  readonly catchAllHost: string;
   readonly addCluster: (c: Cluster) => void;
 }
 
@@ -52,80 +51,126 @@ interface Applied {
 /** Largest common denominator used when canaries of one route have different totals. */
 const MAX_DENOMINATOR = 1_000_000;
 
+/** One path of a canary: what it joins, and its backend (or why it has none). */
+interface CanaryPath {
+  /** `${host}\u0000${specPathKey}` */
+  readonly key: string;
+  readonly host: string;
+  readonly specKey: string;
+  readonly where: string;
+  readonly field: string;
+  readonly backend: { readonly cluster: Cluster } | { readonly diagnostic: Diagnostic };
+}
+
+/** A canary Ingress worked out on its own (see ingress-plan.ts for the primaries'). */
+export interface CanaryPlan {
+  readonly ref: ObjectRef;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly config?: CanaryConfig;
+  readonly paths: readonly CanaryPath[];
+}
+
+const canaryPlans = new WeakMap<Ingress, { readonly reads: ReadRecord; readonly plan: CanaryPlan }>();
+
+/** The plan of a canary Ingress (valid metadata, ours), made or reused while it and what it read are the same. */
+export function planCanary(ing: Ingress, store: StoreSnapshot, catchAllHost: string): CanaryPlan {
+  const e = canaryPlans.get(ing);
+  if (e && recordHolds(e.reads, store)) return e.plan;
+  const reads: Read[] = [];
+  const plan = makeCanaryPlan(ing, trackStore(store, reads), catchAllHost);
+  canaryPlans.set(ing, { reads: readRecord(reads, store), plan });
+  return plan;
+}
+
+function makeCanaryPlan(ing: Ingress, store: StoreSnapshot, catchAllHost: string): CanaryPlan {
+  const sink = new DiagnosticSink();
+  const ns = ing.metadata.namespace!;
+  const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
+  const parsed = parseCanary(new AnnotationReader(ing.metadata.annotations ?? {}, ref, sink));
+  if (!parsed.ok) return { ref, diagnostics: sink.items, paths: [] };
+  const paths: CanaryPath[] = [];
+  const spec = ing.spec ?? {};
+  if (spec.defaultBackend !== undefined) {
+    sink.warning('XG_CANARY_IGNORED', ref, 'a canary\'s defaultBackend is not used; only its rules\' paths become canaries of their primaries', 'spec.defaultBackend');
+  }
+  const rules = Array.isArray(spec.rules) ? spec.rules : [];
+  const seen = new Set<string>();
+  rules.forEach((rule, i) => {
+    const field = `spec.rules[${i}]`;
+    if (!rule || typeof rule !== 'object') {
+      sink.error('XG_INGRESS_INVALID', ref, 'a rule must be an object', field);
+      return;
+    }
+    let host = catchAllHost;
+    if (rule.host !== undefined && rule.host !== '') {
+      if (!isIngressHost(rule.host)) {
+        sink.error('XG_INGRESS_HOST_INVALID', ref, `host ${JSON.stringify(rule.host)} is not a lowercase DNS name or a "*." wildcard of one`, `${field}.host`);
+        return;
+      }
+      host = rule.host;
+    }
+    const rulePaths = rule.http?.paths;
+    if (rule.http !== undefined && !Array.isArray(rulePaths)) {
+      sink.error('XG_INGRESS_INVALID', ref, 'http.paths must be a list', `${field}.http.paths`);
+      return;
+    }
+    (rulePaths ?? []).forEach((p, j) => {
+      const pf = `${field}.http.paths[${j}]`;
+      if (!p || typeof p !== 'object') {
+        sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
+        return;
+      }
+      // The primary is found by the path as written: it may have read it as a regex (use-regex).
+      const sk = specPathKey(p.path, p.pathType);
+      if (!sk) {
+        sink.error('XG_INGRESS_PATH_INVALID', ref, `path ${JSON.stringify(p.path)} with pathType ${JSON.stringify(p.pathType ?? 'ImplementationSpecific')} is not a valid Ingress path`, `${pf}.path`);
+        return;
+      }
+      const key = `${host}\u0000${sk}`;
+      const where = `host ${host} path ${sk.slice(sk.indexOf(':') + 1)} (${p.pathType ?? 'ImplementationSpecific'})`;
+      if (seen.has(key)) {
+        sink.warning('XG_CANARY_IGNORED', ref, `${where} appears twice in this canary; the first is used`, pf);
+        return;
+      }
+      seen.add(key);
+      const r = resolveBackend(ns, p.backend, store);
+      const own = new DiagnosticSink();
+      if (!r.ok) own.error(r.code, ref, `${r.message}; this canary path is not served and its primary keeps all traffic`, `${pf}.backend`);
+      paths.push({ key, host, specKey: sk, where, field: pf, backend: r.ok ? { cluster: r.cluster } : { diagnostic: own.items[0]! } });
+    });
+  });
+  return { ref, diagnostics: sink.items, config: parsed.config, paths };
+}
+
 /** Merges the canaries into the primaries' routes; returns the canaries served (in part or whole). */
 export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
-  const { sink, store } = input;
+  const { sink } = input;
   const groups = new Map<string, { host: string; key: string; route: string; owner: ObjectRef; canaries: Applied[] }>();
 
-  for (const ing of input.canaries) {
-    const ns = ing.metadata.namespace!;
-    const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
-    const parsed = parseCanary(new AnnotationReader(ing.metadata.annotations ?? {}, ref, sink));
-    if (!parsed.ok) continue;
-    const spec = ing.spec ?? {};
-    if (spec.defaultBackend !== undefined) {
-      sink.warning('XG_CANARY_IGNORED', ref, 'a canary\'s defaultBackend is not used; only its rules\' paths become canaries of their primaries', 'spec.defaultBackend');
+  for (const plan of input.canaries) {
+    const { ref, config } = plan;
+    for (const d of plan.diagnostics) sink.items.push(d);
+    if (!config) continue;
+    const ns = ref.namespace;
+    for (const cp of plan.paths) {
+      const claim = input.claims.get(cp.key);
+      if (!claim) {
+        sink.error('XG_CANARY_NO_PRIMARY', ref, `${cp.where} has no primary Ingress (one without the canary annotation, same host, path and pathType, in namespace ${ns}); a canary is not served alone`, cp.field);
+        continue;
+      }
+      if (claim.owner.namespace !== ns) {
+        sink.error('XG_CANARY_NAMESPACE', ref, `${cp.where} is served by Ingress ${claim.owner.namespace}/${claim.owner.name}; a canary must be in its primary's namespace (${claim.owner.namespace}), so this canary path is not served`, cp.field);
+        continue;
+      }
+      if ('diagnostic' in cp.backend) {
+        sink.items.push(cp.backend.diagnostic);
+        continue;
+      }
+      input.addCluster(cp.backend.cluster);
+      let g = groups.get(cp.key);
+      if (!g) groups.set(cp.key, (g = { host: cp.host, key: cp.specKey, route: claim.route, owner: claim.owner, canaries: [] }));
+      g.canaries.push({ ref, config, cluster: cp.backend.cluster.name, field: cp.field });
     }
-    const rules = Array.isArray(spec.rules) ? spec.rules : [];
-    const seen = new Set<string>();
-    rules.forEach((rule, i) => {
-      const field = `spec.rules[${i}]`;
-      if (!rule || typeof rule !== 'object') {
-        sink.error('XG_INGRESS_INVALID', ref, 'a rule must be an object', field);
-        return;
-      }
-      let host = input.catchAllHost;
-      if (rule.host !== undefined && rule.host !== '') {
-        if (!isIngressHost(rule.host)) {
-          sink.error('XG_INGRESS_HOST_INVALID', ref, `host ${JSON.stringify(rule.host)} is not a lowercase DNS name or a "*." wildcard of one`, `${field}.host`);
-          return;
-        }
-        host = rule.host;
-      }
-      const paths = rule.http?.paths;
-      if (rule.http !== undefined && !Array.isArray(paths)) {
-        sink.error('XG_INGRESS_INVALID', ref, 'http.paths must be a list', `${field}.http.paths`);
-        return;
-      }
-      (paths ?? []).forEach((p, j) => {
-        const pf = `${field}.http.paths[${j}]`;
-        if (!p || typeof p !== 'object') {
-          sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
-          return;
-        }
-        // The primary is found by the path as written: it may have read it as a regex (use-regex).
-        const sk = specPathKey(p.path, p.pathType);
-        if (!sk) {
-          sink.error('XG_INGRESS_PATH_INVALID', ref, `path ${JSON.stringify(p.path)} with pathType ${JSON.stringify(p.pathType ?? 'ImplementationSpecific')} is not a valid Ingress path`, `${pf}.path`);
-          return;
-        }
-        const key = `${host}\u0000${sk}`;
-        const where = `host ${host} path ${sk.slice(sk.indexOf(':') + 1)} (${p.pathType ?? 'ImplementationSpecific'})`;
-        if (seen.has(key)) {
-          sink.warning('XG_CANARY_IGNORED', ref, `${where} appears twice in this canary; the first is used`, pf);
-          return;
-        }
-        seen.add(key);
-        const claim = input.claims.get(key);
-        if (!claim) {
-          sink.error('XG_CANARY_NO_PRIMARY', ref, `${where} has no primary Ingress (one without the canary annotation, same host, path and pathType, in namespace ${ns}); a canary is not served alone`, pf);
-          return;
-        }
-        if (claim.owner.namespace !== ns) {
-          sink.error('XG_CANARY_NAMESPACE', ref, `${where} is served by Ingress ${claim.owner.namespace}/${claim.owner.name}; a canary must be in its primary's namespace (${claim.owner.namespace}), so this canary path is not served`, pf);
-          return;
-        }
-        const r = resolveBackend(ns, p.backend, store);
-        if (!r.ok) {
-          sink.error(r.code, ref, `${r.message}; this canary path is not served and its primary keeps all traffic`, `${pf}.backend`);
-          return;
-        }
-        input.addCluster(r.cluster);
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = { host, key: sk, route: claim.route, owner: claim.owner, canaries: [] }));
-        g.canaries.push({ ref, config: parsed.config, cluster: r.cluster.name, field: pf });
-      });
-    });
   }
 
   // Splice per host, from the last primary route to the first so indexes stay valid.
@@ -139,7 +184,7 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
       for (const c of g.canaries) sink.error('XG_CANARY_NO_PRIMARY', c.ref, `host ${g.host} path ${g.key}: the primary Ingress ${g.owner.namespace}/${g.owner.name} serves no route there; a canary is not served alone`, c.field);
       continue;
     }
-    const routes = canaryRoutes(hr.routes[index]!, g.canaries, sink);
+    const routes = canaryRoutesOf(hr.routes[index]!, g.canaries, sink);
     if (!routes) continue;
     for (const c of g.canaries) served.set(`${c.ref.namespace}/${c.ref.name}`, c.ref);
     let list = perHost.get(g.host);
@@ -151,6 +196,34 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
     for (const { index, routes } of list.sort((a, b) => b.index - a.index)) hr.routes.splice(index, 1, ...routes);
   }
   return [...served.values()];
+}
+
+/**
+ * canaryRoutes, kept per primary route object: while the same route has the same canaries
+ * (same plans, same backends), the last build's routes are given again, so the host's
+ * virtual host is reused downstream.
+ */
+const canaryMemo = new WeakMap<Route, { readonly canaries: readonly Applied[]; readonly routes: Route[] | undefined; readonly diagnostics: readonly Diagnostic[] }>();
+
+function canaryRoutesOf(primary: Route, canaries: readonly Applied[], sink: DiagnosticSink): Route[] | undefined {
+  let e = canaryMemo.get(primary);
+  if (!e || !sameApplied(e.canaries, canaries)) {
+    const own = new DiagnosticSink();
+    e = { canaries, routes: canaryRoutes(primary, canaries, own), diagnostics: own.items };
+    canaryMemo.set(primary, e);
+  }
+  for (const d of e.diagnostics) sink.items.push(d);
+  return e.routes;
+}
+
+function sameApplied(a: readonly Applied[], b: readonly Applied[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.ref !== y.ref || x.config !== y.config || x.cluster !== y.cluster || x.field !== y.field) return false;
+  }
+  return true;
 }
 
 /** The routes that replace `primary`: every canary's match routes, then the (weighted) primary. */

@@ -5,13 +5,15 @@
 // deterministically and the same way for every facet: the Service's own annotation
 // wins, then the oldest Ingress (the build's priority order); every Ingress that asks
 // for something else gets a warning with the facet's conflict code.
-import type { DiagnosticSink, ObjectRef } from '../diagnostics.js';
+import { DiagnosticSink, type Diagnostic, type ObjectRef } from '../diagnostics.js';
 import type { Code } from '../errors.js';
 import { AnnotationReader } from '../annotations/reader.js';
 import { readWarmup, type WarmupSpec } from '../annotations/warmup.js';
 import { readLoadBalance, type LbAlgorithm, type LbWish } from '../annotations/load-balance.js';
 import { readBackendProtocol, type UpstreamProtocolSpec } from '../annotations/backend-protocol.js';
 import type { StoreSnapshot } from '../sources/store.js';
+import type { Service } from '../sources/k8s-types.js';
+import { readRecord, recordHolds, trackStore, type Read, type ReadRecord } from './tracked-store.js';
 import type { Cluster, RoutePolicy, VirtualHost } from './ir.js';
 
 export interface SlowStart {
@@ -44,7 +46,7 @@ declare module './ir.js' {
   }
 }
 
-interface Wish<T> {
+export interface Wish<T> {
   readonly spec: T;
   readonly source: ObjectRef;
 }
@@ -135,86 +137,114 @@ const warmupFacet: Facet<WarmupSpec> = {
 /** In the order they apply: warmup looks at the load balancing chosen before it. */
 const FACETS: readonly Facet<unknown>[] = [loadBalancingFacet, backendProtocolFacet, warmupFacet] as unknown as readonly Facet<unknown>[];
 
-/**
- * Sets `policy` on the clusters (in place in `clusters`) from the annotations of the
- * Services and of the Ingresses whose served routes forward to them. `served` is the
- * build's Ingress priority order (oldest first).
- */
-export function attachClusterPolicies(
-  clusters: Map<string, Cluster>,
-  virtualHosts: readonly VirtualHost[],
-  served: readonly ObjectRef[],
-  store: StoreSnapshot,
-  sink: DiagnosticSink,
-): void {
-  const rank = new Map(served.map((r, i) => [`${r.namespace}/${r.name}`, i]));
-  const byRank = (a: Wish<unknown>, b: Wish<unknown>) =>
-    (rank.get(`${a.source.namespace}/${a.source.name}`) ?? Infinity) - (rank.get(`${b.source.namespace}/${b.source.name}`) ?? Infinity);
-  // facet → cluster → Ingress key → its wish (one per Ingress: the policy is per Ingress).
-  const ingressWishes = FACETS.map(() => new Map<string, Map<string, Wish<unknown>>>());
-  for (const vh of virtualHosts) {
-    for (const route of vh.routes) {
-      const p = route.policy;
-      if (!p || route.action.kind !== 'forward') continue;
-      FACETS.forEach((facet, i) => {
-        const spec = facet.fromRoute(p);
-        if (spec === undefined) return;
-        for (const b of (route.action as { backends: readonly { cluster: string }[] }).backends) {
-          let m = ingressWishes[i]!.get(b.cluster);
-          if (!m) ingressWishes[i]!.set(b.cluster, (m = new Map()));
-          m.set(`${route.source.namespace}/${route.source.name}`, { spec, source: route.source });
-        }
-      });
-    }
-  }
-  // Service → its reader (one per Service, shared by the facets) and, per facet, its wish.
-  const readers = new Map<string, AnnotationReader | null>();
-  const serviceWishes = FACETS.map(() => new Map<string, Wish<unknown> | { blocked: string } | null>());
-  const serviceWish = (i: number, namespace: string, name: string): Wish<unknown> | { blocked: string } | undefined => {
-    const key = `${namespace}/${name}`;
-    const memo = serviceWishes[i]!;
-    if (!memo.has(key)) {
-      if (!readers.has(key)) {
-        const annotations = store.services.get(key)?.metadata.annotations;
-        readers.set(key, annotations && typeof annotations === 'object' ? new AnnotationReader(annotations, { kind: 'Service', namespace, name }, sink) : null);
-      }
-      const r = readers.get(key);
-      let wish: Wish<unknown> | { blocked: string } | null = null;
-      if (r) {
-        const spec = FACETS[i]!.fromService(r, namespace, store);
-        if (spec !== undefined) wish = isBlocked(spec) ? spec : { spec, source: r.ref };
-      }
-      memo.set(key, wish);
-    }
-    return memo.get(key) ?? undefined;
-  };
-
-  for (const name of [...clusters.keys()].sort()) {
-    let c = clusters.get(name)!;
-    FACETS.forEach((facet, i) => {
-      const fromService = serviceWish(i, c.namespace, c.service);
-      if (fromService && isBlocked(fromService)) {
-        if (!c.policy?.blocked) c = { ...c, policy: { ...c.policy, blocked: { reason: fromService.blocked, source: { kind: 'Service', namespace: c.namespace, name: c.service } } } };
-        return;
-      }
-      const fromIngresses = [...(ingressWishes[i]!.get(name)?.values() ?? [])].sort(byRank);
-      const chosen = fromService ?? fromIngresses[0];
-      if (!chosen) return;
-      for (const w of fromIngresses) {
-        if (w === chosen || facet.same(w.spec, chosen.spec)) continue;
-        const by = chosen.source.kind === 'Service' ? `the annotation on Service ${c.namespace}/${c.service}` : `Ingress ${chosen.source.namespace}/${chosen.source.name}, which is older`;
-        sink.warning(
-          facet.conflictCode,
-          w.source,
-          `Service ${c.namespace}/${c.service} port ${c.port} gets the ${facet.noun} of ${by} (${facet.describe(chosen.spec)}); this Ingress's ${facet.describe(w.spec)} is ignored`,
-          `metadata.annotations["${facet.annotation(w.spec)}"]`,
-        );
-      }
-      c = facet.apply(c, chosen, sink);
-    });
-    clusters.set(name, c);
-  }
+/** A wish an Ingress's route makes for the cluster it forwards to. */
+export interface RouteWish {
+  readonly facet: number;
+  readonly cluster: string;
+  /** `namespace/name` of the Ingress (one wish per Ingress: the policy is per Ingress). */
+  readonly ingress: string;
+  readonly wish: Wish<unknown>;
 }
+
+const vhostWishes = new WeakMap<VirtualHost, readonly RouteWish[]>();
+
+/** The cluster-level wishes a virtual host's routes make, in route order (kept per VirtualHost object). */
+export function wishesOf(vh: VirtualHost): readonly RouteWish[] {
+  let out = vhostWishes.get(vh);
+  if (out) return out;
+  const list: RouteWish[] = [];
+  for (const route of vh.routes) {
+    const p = route.policy;
+    if (!p || route.action.kind !== 'forward') continue;
+    FACETS.forEach((facet, i) => {
+      const spec = facet.fromRoute(p);
+      if (spec === undefined) return;
+      for (const b of (route.action as { backends: readonly { cluster: string }[] }).backends) {
+        list.push({ facet: i, cluster: b.cluster, ingress: `${route.source.namespace}/${route.source.name}`, wish: wishOf(route, i, spec) });
+      }
+    });
+  }
+  out = list.length ? list : NO_WISHES;
+  vhostWishes.set(vh, out);
+  return out;
+}
+
+const NO_WISHES: readonly RouteWish[] = [];
+const routeWishes = new WeakMap<object, Map<number, Wish<unknown>>>();
+
+/** One Wish object per route and facet, so an unchanged route gives the same wish from build to build. */
+function wishOf(route: VirtualHost['routes'][number], facet: number, spec: unknown): Wish<unknown> {
+  let m = routeWishes.get(route);
+  if (!m) routeWishes.set(route, (m = new Map()));
+  let w = m.get(facet);
+  if (!w || w.spec !== spec) m.set(facet, (w = { spec, source: route.source }));
+  return w;
+}
+
+/** What a Service's own annotations ask for, per facet, and what reading them reported. */
+interface ServiceWishes {
+  readonly wishes: readonly (Wish<unknown> | { blocked: string } | null)[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly reads: ReadRecord;
+}
+
+const serviceMemo = new WeakMap<Service, ServiceWishes>();
+const NO_SERVICE: ServiceWishes = { wishes: FACETS.map(() => null), diagnostics: [], reads: { reads: [], maps: [] } };
+
+/** The Service's wishes (kept per Service object while what its facets read is unchanged). */
+export function serviceWishes(namespace: string, name: string, store: StoreSnapshot): ServiceWishes {
+  const svc = store.services.get(`${namespace}/${name}`);
+  const annotations = svc?.metadata.annotations;
+  if (!svc || !annotations || typeof annotations !== 'object') return NO_SERVICE;
+  const e = serviceMemo.get(svc);
+  if (e && recordHolds(e.reads, store)) return e;
+  const reads: Read[] = [];
+  const view = trackStore(store, reads);
+  const sink = new DiagnosticSink();
+  const r = new AnnotationReader(annotations, { kind: 'Service', namespace, name }, sink);
+  const wishes = FACETS.map((facet) => {
+    const spec = facet.fromService(r, namespace, view);
+    if (spec === undefined) return null;
+    return isBlocked(spec) ? spec : { spec, source: r.ref };
+  });
+  const made: ServiceWishes = { wishes, diagnostics: sink.items, reads: readRecord(reads, store) };
+  serviceMemo.set(svc, made);
+  return made;
+}
+
+/**
+ * The cluster with the policies of its Service's annotations and of the Ingresses whose
+ * served routes forward to it (`fromIngresses`: per facet, one wish per Ingress, oldest
+ * first). The Service's annotation wins, then the oldest Ingress; every Ingress that asks
+ * for something else gets a warning with the facet's conflict code.
+ */
+export function clusterWithPolicies(base: Cluster, service: ServiceWishes, fromIngresses: readonly (readonly Wish<unknown>[])[], sink: DiagnosticSink): Cluster {
+  let c = base;
+  FACETS.forEach((facet, i) => {
+    const fromService = service.wishes[i];
+    if (fromService && isBlocked(fromService)) {
+      if (!c.policy?.blocked) c = { ...c, policy: { ...c.policy, blocked: { reason: fromService.blocked, source: { kind: 'Service', namespace: c.namespace, name: c.service } } } };
+      return;
+    }
+    const wishes = fromIngresses[i] ?? [];
+    const chosen = fromService ?? wishes[0];
+    if (!chosen) return;
+    for (const w of wishes) {
+      if (w === chosen || facet.same(w.spec, chosen.spec)) continue;
+      const by = chosen.source.kind === 'Service' ? `the annotation on Service ${c.namespace}/${c.service}` : `Ingress ${chosen.source.namespace}/${chosen.source.name}, which is older`;
+      sink.warning(
+        facet.conflictCode,
+        w.source,
+        `Service ${c.namespace}/${c.service} port ${c.port} gets the ${facet.noun} of ${by} (${facet.describe(chosen.spec)}); this Ingress's ${facet.describe(w.spec)} is ignored`,
+        `metadata.annotations["${facet.annotation(w.spec)}"]`,
+      );
+    }
+    c = facet.apply(c, chosen, sink);
+  });
+  return c;
+}
+
+export const FACET_COUNT = FACETS.length;
 
 function isBlocked(v: unknown): v is { blocked: string } {
   return typeof v === 'object' && v !== null && 'blocked' in v;

@@ -13,3 +13,8 @@ export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
   ingressClass: 'xgate',
   watchWithoutClass: false,
 };
+
+/** Whether two option objects ask for the same model (memos keyed on options use this: callers may pass copies). */
+export function sameModelOptions(a: ModelOptions, b: ModelOptions): boolean {
+  return a === b || (a.controllerName === b.controllerName && a.ingressClass === b.ingressClass && a.watchWithoutClass === b.watchWithoutClass);
+}

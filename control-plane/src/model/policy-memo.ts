@@ -10,17 +10,20 @@ import type { StoreSnapshot } from '../sources/store.js';
 import { resolveBackend } from './backends.js';
 import type { Cluster } from './ir.js';
 import type { ModelOptions } from './options.js';
-import { readsStillHold, trackStore, type Read } from './tracked-store.js';
+import { readRecord, recordHolds, trackStore, type Read, type ReadRecord } from './tracked-store.js';
+import { sameModelOptions } from './options.js';
 
 interface Entry {
   readonly opts: ModelOptions;
   readonly canary: boolean;
-  readonly reads: readonly Read[];
+  readonly reads: ReadRecord;
   readonly policy: IngressPolicy;
   readonly diagnostics: readonly Diagnostic[];
   /** Clusters the families resolved (`useBackend`), to add to the model again. */
   readonly clusters: readonly Cluster[];
   readonly externalUrls: readonly string[];
+  /** What readPolicy returns: the same object while the entry holds (plans are memoised on it). */
+  readonly result: PolicyRead;
 }
 
 const memo = new WeakMap<Ingress, Entry>();
@@ -29,6 +32,8 @@ export interface PolicyRead {
   readonly policy: IngressPolicy;
   readonly clusters: readonly Cluster[];
   readonly externalUrls: readonly string[];
+  /** What reading the annotations reported. */
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 /**
@@ -36,8 +41,15 @@ export interface PolicyRead {
  * `canary`: read for diagnostics only (nothing is registered).
  */
 export function readPolicy(ing: Ingress, ref: ObjectRef, sink: DiagnosticSink, store: StoreSnapshot, opts: ModelOptions, canary: boolean): PolicyRead {
+  const read = policyOf(ing, ref, store, opts, canary);
+  for (const d of read.diagnostics) sink.items.push(d);
+  return read;
+}
+
+/** The Ingress's policies and what reading them reported: the same object while nothing it read changed. */
+export function policyOf(ing: Ingress, ref: ObjectRef, store: StoreSnapshot, opts: ModelOptions, canary: boolean): PolicyRead {
   let e = memo.get(ing);
-  if (!e || e.opts !== opts || e.canary !== canary || !readsStillHold(e.reads, store)) {
+  if (!e || e.canary !== canary || !sameModelOptions(e.opts, opts) || !recordHolds(e.reads, store)) {
     const reads: Read[] = [];
     const view = trackStore(store, reads);
     const own = new DiagnosticSink();
@@ -56,9 +68,8 @@ export function readPolicy(ing: Ingress, ref: ObjectRef, sink: DiagnosticSink, s
         return r;
       },
     });
-    e = { opts, canary, reads, policy, diagnostics: own.items, clusters, externalUrls: [...urls] };
+    e = { opts, canary, reads: readRecord(reads, store), policy, diagnostics: own.items, clusters, externalUrls: [...urls], result: { policy, clusters, externalUrls: [...urls], diagnostics: own.items } };
     memo.set(ing, e);
   }
-  for (const d of e.diagnostics) sink.items.push(d);
-  return { policy: e.policy, clusters: e.clusters, externalUrls: e.externalUrls };
+  return e.result;
 }

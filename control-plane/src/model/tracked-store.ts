@@ -78,3 +78,25 @@ export function readsStillHold(reads: readonly Read[], store: StoreSnapshot): bo
   }
   return true;
 }
+
+/**
+ * Reads plus the maps they were made in. The store copies a kind's map only when that
+ * kind changed, so while every map read is the same object the reads hold without
+ * looking at them one by one: checking costs one pointer comparison per kind read.
+ */
+export interface ReadRecord {
+  readonly reads: readonly Read[];
+  readonly maps: ReadonlyArray<readonly [Field, unknown]>;
+}
+
+export function readRecord(reads: readonly Read[], store: StoreSnapshot): ReadRecord {
+  const fields = new Set<Field>();
+  for (const r of reads) fields.add(r.field);
+  return { reads, maps: [...fields].map((f) => [f, store[f]] as const) };
+}
+
+/** True when every read of the record gives the same answer in `store`. */
+export function recordHolds(rec: ReadRecord, store: StoreSnapshot): boolean {
+  for (const [f, m] of rec.maps) if (store[f] !== m) return readsStillHold(rec.reads, store);
+  return true;
+}

@@ -12,7 +12,20 @@ export interface StoreSnapshot {
   readonly pods: ReadonlyMap<string, Pod>;
   /** Documents fetched by the control plane, by URL (see external.ts); absent when none. */
   readonly external?: ReadonlyMap<string, ExternalDocument>;
+  /** This snapshot's number (unique in the process); absent for snapshots not made by a Store. */
+  readonly seq?: number;
+  /**
+   * Keys of the Ingresses added, changed or removed between snapshot `seq` of the same
+   * Store and this one; undefined when not known (another store, too old, or a relist).
+   * Lets the model find what changed without comparing every Ingress.
+   */
+  readonly ingressChangesSince?: (seq: number) => ReadonlySet<string> | undefined;
 }
+
+/** Snapshot numbers, unique across stores. */
+let nextSeq = 1;
+/** How many snapshots back a Store can tell what Ingresses changed. */
+const CHANGE_LOG = 16;
 
 /** Key of an object within its kind: `namespace/name`, or `name` for cluster-scoped kinds. */
 export function objectKey(obj: { metadata: { namespace?: string; name: string } }): string {
@@ -46,6 +59,10 @@ export class Store {
   private cached: StoreSnapshot | undefined;
   /** The immutable copy of each kind's map in the last snapshot, until that kind changes. */
   private readonly copies = new Map<WatchedKind, ReadonlyMap<string, WatchedObject>>();
+  /** Ingress keys changed since the last snapshot ('all' after a relist). */
+  private pendingIngresses: Set<string> | 'all' = 'all';
+  /** Per recent snapshot: its number and the Ingress keys changed since the one before. */
+  private readonly log: Array<{ readonly seq: number; readonly keys: ReadonlySet<string> | 'all' }> = [];
 
   onChange(listener: StoreListener): () => void {
     this.listeners.add(listener);
@@ -58,11 +75,15 @@ export class Store {
     const prev = map.get(key);
     if (prev && sameObject(prev, obj)) return;
     map.set(key, obj);
+    if (obj.kind === 'Ingress' && this.pendingIngresses !== 'all') this.pendingIngresses.add(key);
     this.changed(new Set([obj.kind]));
   }
 
   remove(kind: WatchedKind, key: string): void {
-    if (this.maps[kind].delete(key)) this.changed(new Set([kind]));
+    if (this.maps[kind].delete(key)) {
+      if (kind === 'Ingress' && this.pendingIngresses !== 'all') this.pendingIngresses.add(key);
+      this.changed(new Set([kind]));
+    }
   }
 
   /** Replaces everything of the given kinds (a relist, or a re-read of the manifest folder). */
@@ -83,7 +104,10 @@ export class Store {
           }
         }
       }
-      if (changed.has(kind)) this.maps[kind] = fresh;
+      if (changed.has(kind)) {
+        this.maps[kind] = fresh;
+        if (kind === 'Ingress') this.pendingIngresses = 'all';
+      }
     }
     if (changed.size) this.changed(changed);
   }
@@ -119,6 +143,14 @@ export class Store {
         s[FIELD[kind]] = copy;
       }
       if (this.external.size) s['external'] = this.externalCopy ??= new Map(this.external);
+      const seq = nextSeq++;
+      this.log.push({ seq, keys: this.pendingIngresses });
+      if (this.log.length > CHANGE_LOG) this.log.shift();
+      this.pendingIngresses = new Set();
+      const log = this.log;
+      const meta = s as unknown as { seq: number; ingressChangesSince: (from: number) => ReadonlySet<string> | undefined };
+      meta.seq = seq;
+      meta.ingressChangesSince = (from) => changesBetween(log, from, seq);
       this.cached = s as unknown as StoreSnapshot;
     }
     return this.cached;
@@ -129,6 +161,19 @@ export class Store {
     for (const k of kinds) this.copies.delete(k);
     for (const l of this.listeners) l(kinds);
   }
+}
+
+/** The Ingress keys changed after snapshot `from` up to snapshot `to`, when the log still covers them. */
+function changesBetween(log: ReadonlyArray<{ readonly seq: number; readonly keys: ReadonlySet<string> | 'all' }>, from: number, to: number): ReadonlySet<string> | undefined {
+  const start = log.findIndex((e) => e.seq === from);
+  if (start < 0) return undefined;
+  const out = new Set<string>();
+  for (let i = start + 1; i < log.length && log[i]!.seq <= to; i++) {
+    const keys = log[i]!.keys;
+    if (keys === 'all') return undefined;
+    for (const k of keys) out.add(k);
+  }
+  return out;
 }
 
 function sameObject(a: WatchedObject, b: WatchedObject): boolean {

@@ -1,0 +1,216 @@
+// One host's part of the model, from the plans of the Ingresses that name it: who gets
+// each claim on the host (its paths, its default backend, its TLS certificate) — the
+// oldest Ingress first — then the canaries that join the host's routes, the host's
+// domain policy, and its VirtualHost. Every claim is keyed by host, so hosts are
+// independent of each other: a build replays only the hosts its changes touch.
+import { DiagnosticSink, type Diagnostic, type ObjectRef } from '../diagnostics.js';
+import type { StoreSnapshot } from '../sources/store.js';
+import type { Secret } from '../sources/k8s-types.js';
+import { mergeCanaries, type CanaryPlan } from './canary.js';
+import { mergeHostPolicies, type HostPolicyWish } from './host-policy.js';
+import { CATCH_ALL_HOST, type IngressPlan, type PathStep, type TlsStep } from './ingress-plan.js';
+import type { Cluster, HostPolicy, Route, TlsHost, TlsSecret, VirtualHost } from './ir.js';
+import { compareRoutes } from './paths.js';
+import { withHttpsRedirects } from './routing.js';
+import { sameData } from './same-data.js';
+import { resolveTlsSecret } from './tls.js';
+
+/** What a primary Ingress's plan does on one host. */
+export interface HostPart {
+  readonly paths: readonly PathStep[];
+  readonly fallback?: Route;
+  readonly tls: readonly TlsStep[];
+  readonly wish?: HostPolicyWish;
+}
+
+const planParts = new WeakMap<IngressPlan, ReadonlyMap<string, HostPart>>();
+
+/** A primary plan split by host (kept per plan object). Its keys are every host the plan names. */
+export function partsOf(plan: IngressPlan): ReadonlyMap<string, HostPart> {
+  let out = planParts.get(plan);
+  if (out) return out;
+  const parts = new Map<string, { paths: PathStep[]; fallback?: Route; tls: TlsStep[]; wish?: HostPolicyWish }>();
+  const part = (h: string) => {
+    let p = parts.get(h);
+    if (!p) parts.set(h, (p = { paths: [], tls: [] }));
+    return p;
+  };
+  for (const s of plan.paths) part(s.host).paths.push(s);
+  if (plan.fallback) for (const h of plan.fallback.hosts) part(h).fallback = plan.fallback.route;
+  for (const t of plan.tls) part(t.host).tls.push(t);
+  if (plan.hostWish) for (const h of plan.hostWish.hosts) part(h).wish = plan.hostWish;
+  out = parts;
+  planParts.set(plan, out);
+  return out;
+}
+
+const canaryParts = new WeakMap<CanaryPlan, ReadonlyMap<string, CanaryPlan>>();
+
+/** A canary plan split by host: per host, the plan with that host's paths only and no diagnostics of its own. */
+export function canaryPartsOf(plan: CanaryPlan): ReadonlyMap<string, CanaryPlan> {
+  let out = canaryParts.get(plan);
+  if (out) return out;
+  const parts = new Map<string, CanaryPlan>();
+  if (plan.config) {
+    for (const p of plan.paths) {
+      const prior = parts.get(p.host);
+      parts.set(p.host, { ref: plan.ref, diagnostics: [], config: plan.config, paths: [...(prior?.paths ?? []), p] });
+    }
+  }
+  out = parts;
+  canaryParts.set(plan, out);
+  return out;
+}
+
+/** The outcome of a host's replay. */
+export interface HostResult {
+  readonly vh?: VirtualHost;
+  readonly tlsHost?: TlsHost;
+  readonly secret?: TlsSecret;
+  /** The Secret object the TLS claim was resolved from (a different one replays the host). */
+  readonly secretObject?: Secret;
+  readonly clusters: readonly Cluster[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** The TLS Secret could not be used: reported once per Secret and owner, for the first host. */
+  readonly tlsFailure?: { readonly key: string; readonly diagnostic: Diagnostic };
+  /** Canaries with a route on this host. */
+  readonly canaries: readonly ObjectRef[];
+  /** The routes the VirtualHost was made from, to reuse it when they are the same. */
+  readonly inputs?: { readonly routes: readonly Route[]; readonly fallback?: Route; readonly tls: boolean; readonly policy?: HostPolicy };
+}
+
+export interface HostPrimary {
+  readonly ref: ObjectRef;
+  readonly part: HostPart;
+}
+
+/**
+ * Replays the host: `primaries` and `canaries` are the Ingresses naming it, oldest first.
+ * `prior` is the host's last result (its objects are reused when equal).
+ */
+export function replayHost(host: string, primaries: readonly HostPrimary[], canaries: readonly CanaryPlan[], store: StoreSnapshot, prior: HostResult | undefined): HostResult {
+  const sink = new DiagnosticSink();
+  const pathClaims = new Map<string, ObjectRef>();
+  const canaryClaims = new Map<string, { readonly owner: ObjectRef; readonly route: string }>();
+  const routes: Route[] = [];
+  const clusters: Cluster[] = [];
+  const wishes: HostPolicyWish[] = [];
+  let fallback: { readonly owner: ObjectRef; readonly route: Route } | undefined;
+  let tlsClaim: { readonly owner: ObjectRef; readonly step: TlsStep } | undefined;
+
+  for (const { ref: owner, part } of primaries) {
+    let appRootDone = false;
+    for (const step of part.paths) {
+      const claimed = pathClaims.get(step.key);
+      if (claimed) {
+        sink.error('XG_HOST_CONFLICT', owner, `${step.what} is already served by ${describe(claimed)}, which is older; this path is not served from here`, step.field);
+        continue;
+      }
+      for (const d of step.act.diagnostics) sink.items.push(d);
+      if (step.act.cluster) clusters.push(step.act.cluster);
+      const route = step.route;
+      if (!route) continue;
+      pathClaims.set(step.key, owner);
+      if (step.canaryKey !== undefined && !canaryClaims.has(step.canaryKey)) canaryClaims.set(step.canaryKey, { owner, route: route.name });
+      for (const d of step.routeDiagnostics) sink.items.push(d);
+      routes.push(route);
+      // app-root: a request for exactly "/" on a host where this Ingress serves "/" is redirected.
+      const ar = step.appRoot;
+      if (ar && !appRootDone) {
+        appRootDone = true;
+        const rootClaimed = pathClaims.get(ar.key);
+        if (rootClaimed) {
+          sink.warning('XG_ROUTING_IGNORED', owner, `app-root: host ${host} path "/" (Exact) is already served by ${describe(rootClaimed)}; "/" is not redirected there`, step.field);
+        } else {
+          pathClaims.set(ar.key, owner);
+          routes.push(ar.route);
+        }
+      }
+    }
+    if (part.fallback) {
+      if (fallback) {
+        if (host === CATCH_ALL_HOST) sink.error('XG_DEFAULT_BACKEND_CONFLICT', owner, `the default backend is already given by ${describe(fallback.owner)}, which is older`, 'spec.defaultBackend');
+      } else fallback = { owner, route: part.fallback };
+    }
+    for (const t of part.tls) {
+      if (tlsClaim) {
+        if (tlsClaim.step.secret !== t.secret) {
+          sink.error('XG_TLS_CONFLICT', owner, `TLS for host ${host} is already served with Secret ${tlsClaim.step.secret} by ${describe(tlsClaim.owner)}, which is older`, `${t.field}.hosts`);
+        }
+        continue;
+      }
+      tlsClaim = { owner, step: t };
+    }
+    if (part.wish) wishes.push(part.wish);
+  }
+
+  const hostRoutes = { routes };
+  const served = canaries.length
+    ? mergeCanaries({ canaries, sink, hosts: new Map([[host, hostRoutes]]), claims: canaryClaims, addCluster: (c) => clusters.push(c) })
+    : [];
+  const policy = wishes.length ? mergeHostPolicies(wishes, sink).get(host) : undefined;
+  const hasRoutes = hostRoutes.routes.length > 0 || fallback !== undefined;
+
+  let tlsHost: TlsHost | undefined;
+  let secret: TlsSecret | undefined;
+  let secretObject: Secret | undefined;
+  let tlsFailure: HostResult['tlsFailure'];
+  if (tlsClaim) {
+    const { step, owner } = tlsClaim;
+    secretObject = store.secrets.get(`${step.namespace}/${step.secretName}`);
+    const r = resolveTlsSecret(step.namespace, step.secretName, store);
+    if (!r.ok) {
+      const own = new DiagnosticSink();
+      own.error(r.code, owner, `${r.message}; HTTPS is not served for host ${host}`, `${step.field}.secretName`);
+      tlsFailure = { key: `${step.secret}\u0000${describe(owner)}`, diagnostic: own.items[0]! };
+    } else if (hasRoutes) {
+      secret = r.secret;
+      const p = prior?.tlsHost;
+      tlsHost = p && p.secret === step.secret && (p.policy === policy || sameData(p.policy, policy)) ? p : { host, secret: step.secret, ...(policy ? { policy } : {}) };
+    }
+  }
+
+  let vh: VirtualHost | undefined;
+  let inputs: HostResult['inputs'];
+  if (hasRoutes) {
+    const tls = tlsHost !== undefined;
+    const fb = fallback?.route;
+    const pi = prior?.inputs;
+    if (prior?.vh && pi && pi.tls === tls && pi.fallback === fb && sameElements(pi.routes, hostRoutes.routes) && (pi.policy === policy || sameData(pi.policy, policy))) {
+      vh = prior.vh;
+      inputs = pi;
+    } else {
+      const made: VirtualHost = {
+        host,
+        // HTTPS redirects (ssl-redirect, force-ssl-redirect) need to know whether the host is served over HTTPS.
+        routes: withHttpsRedirects([...hostRoutes.routes].sort(compareRoutes).concat(fb ? [fb] : []), tls),
+        ...(policy ? { policy } : {}),
+      };
+      vh = prior?.vh && sameData(prior.vh, made) ? prior.vh : made;
+      inputs = { routes: hostRoutes.routes, ...(fb ? { fallback: fb } : {}), tls, ...(policy ? { policy } : {}) };
+    }
+  }
+
+  return {
+    ...(vh ? { vh } : {}),
+    ...(tlsHost ? { tlsHost } : {}),
+    ...(secret ? { secret } : {}),
+    ...(secretObject ? { secretObject } : {}),
+    clusters,
+    diagnostics: sink.items,
+    ...(tlsFailure ? { tlsFailure } : {}),
+    canaries: served,
+    ...(inputs ? { inputs } : {}),
+  };
+}
+
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function describe(ref: ObjectRef): string {
+  return `Ingress ${ref.namespace}/${ref.name}`;
+}
