@@ -1,6 +1,7 @@
 // The store: the current set of watched objects, fed by a source (manifest folder or
 // Kubernetes informers). The model reads immutable snapshots of it.
 import type { ExternalDocument } from './external.js';
+import { OverlayMap } from './overlay-map.js';
 import type { WatchedKind, WatchedObject, Ingress, IngressClass, Service, EndpointSlice, Secret, Pod } from './k8s-types.js';
 
 export interface StoreSnapshot {
@@ -57,8 +58,10 @@ export class Store {
   private readonly external = new Map<string, ExternalDocument>();
   private externalCopy: ReadonlyMap<string, ExternalDocument> | undefined;
   private cached: StoreSnapshot | undefined;
-  /** The immutable copy of each kind's map in the last snapshot, until that kind changes. */
+  /** The immutable view of each kind's map in the last snapshot, until that kind changes. */
   private readonly copies = new Map<WatchedKind, ReadonlyMap<string, WatchedObject>>();
+  /** Per kind: a full copy never mutated, and the edits made since it (null: removed). */
+  private readonly frozen = new Map<WatchedKind, { readonly base: ReadonlyMap<string, WatchedObject>; readonly edits: Map<string, WatchedObject | null> }>();
   /** Ingress keys changed since the last snapshot ('all' after a relist). */
   private pendingIngresses: Set<string> | 'all' = 'all';
   /** Per recent snapshot: its number and the Ingress keys changed since the one before. */
@@ -75,12 +78,14 @@ export class Store {
     const prev = map.get(key);
     if (prev && sameObject(prev, obj)) return;
     map.set(key, obj);
+    this.frozen.get(obj.kind)?.edits.set(key, obj);
     if (obj.kind === 'Ingress' && this.pendingIngresses !== 'all') this.pendingIngresses.add(key);
     this.changed(new Set([obj.kind]));
   }
 
   remove(kind: WatchedKind, key: string): void {
     if (this.maps[kind].delete(key)) {
+      this.frozen.get(kind)?.edits.set(key, null);
       if (kind === 'Ingress' && this.pendingIngresses !== 'all') this.pendingIngresses.add(key);
       this.changed(new Set([kind]));
     }
@@ -106,6 +111,7 @@ export class Store {
       }
       if (changed.has(kind)) {
         this.maps[kind] = fresh;
+        this.frozen.delete(kind);
         if (kind === 'Ingress') this.pendingIngresses = 'all';
       }
     }
@@ -134,10 +140,10 @@ export class Store {
     if (!this.cached) {
       const s: Record<string, ReadonlyMap<string, unknown>> = {};
       for (const kind of Object.keys(this.maps) as WatchedKind[]) {
-        // Only the kinds changed since the last snapshot are copied: the others keep their copy.
+        // Only the kinds changed since the last snapshot get a new view: the others keep theirs.
         let copy = this.copies.get(kind);
         if (!copy) {
-          copy = new Map(this.maps[kind]);
+          copy = this.view(kind);
           this.copies.set(kind, copy);
         }
         s[FIELD[kind]] = copy;
@@ -154,6 +160,19 @@ export class Store {
       this.cached = s as unknown as StoreSnapshot;
     }
     return this.cached;
+  }
+
+  /** A kind's map as of now: its frozen copy plus the edits since, or a new frozen copy when the edits have grown. */
+  private view(kind: WatchedKind): ReadonlyMap<string, WatchedObject> {
+    const f = this.frozen.get(kind);
+    const live = this.maps[kind];
+    if (!f || f.edits.size > Math.max(64, f.base.size >> 5)) {
+      const base = new Map(live);
+      this.frozen.set(kind, { base, edits: new Map() });
+      return base;
+    }
+    if (!f.edits.size) return f.base;
+    return new OverlayMap(f.base, new Map(f.edits), live.size);
   }
 
   private changed(kinds: Set<WatchedKind>): void {
