@@ -7,7 +7,7 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { formatDiagnostic, sortDiagnostics } from '../control-plane/src/diagnostics.js';
-import { buildModel } from '../control-plane/src/model/build.js';
+import { buildModel, withFreshModelBuilder } from '../control-plane/src/model/build.js';
 import { buildEndpoints } from '../control-plane/src/model/endpoints.js';
 import { checkConsistency } from '../control-plane/src/pipeline/consistency.js';
 import { DEFAULT_PIPELINE_OPTIONS, translateStore, type PipelineOptions, type TranslateResult } from '../control-plane/src/pipeline/translate-store.js';
@@ -160,7 +160,7 @@ const MIX = {
 const NOTES = [
   'Canary annotations are implemented (canaries become weighted or header-matched routes of their primaries). Auth/IP annotations are not implemented yet: they have no effect on the output beyond an XG_ANNOTATION_UNKNOWN warning each (counted in diagnostics.warnings).',
   'Timed work per run = translateStore + checkConsistency per group + SnapshotEncoder.buildGroups (what Controller.rebuild does, without publishing and logging).',
-  'Full runs use a fresh SnapshotEncoder (empty memo); incremental runs reuse the one that built the previous state, and include store.upsert and store.snapshot().',
+  'Full runs use a fresh model builder and a fresh SnapshotEncoder (empty memos; the translation memos are process-wide and stay); incremental runs reuse the one that built the previous state, and include store.upsert and store.snapshot().',
   'Certificate checks are cached per Secret object (model/tls.ts): only the first run at each size parses certificates.',
   'No GC is forced between timed samples (steady state, as in the Controller: a sample may pay for the garbage of the one before). A forced full GC before each sample made samples ~1.5x slower in a trial, so it is used only before memory readings.',
   'The machines are shared: os.loadavg() is recorded before and after each size.',
@@ -219,7 +219,7 @@ async function runSize(
 
   // Full translation: one warm-up, then the timed runs, each with an empty memo.
   let t = performance.now();
-  let last = rebuild(snapshot, new SnapshotEncoder());
+  let last = withFreshModelBuilder(() => rebuild(snapshot, new SnapshotEncoder()));
   const firstRunMs = round(performance.now() - t);
   const diagnostics = {
     errors: last.result.diagnostics.filter((d) => d.level === 'error').length,
@@ -234,7 +234,7 @@ async function runSize(
   for (let i = 0; i < opts.fullRepeats; i++) {
     const c0 = process.cpuUsage();
     t = performance.now();
-    last = rebuild(snapshot, new SnapshotEncoder());
+    last = withFreshModelBuilder(() => rebuild(snapshot, new SnapshotEncoder()));
     fullMs.push(round(performance.now() - t));
     fullCpuMs.push(cpuMs(c0));
   }
@@ -245,7 +245,7 @@ async function runSize(
   const afterFull = memory();
   log(`B1 N=${n}: full ${fullStats.median} ms, CPU ${stats(fullCpuMs).median} ms (median of ${fullMs.length}; first run ${firstRunMs} ms)`);
 
-  const fullPhases = medianPhases(Array.from({ length: opts.phaseRepeats }, () => fullPhaseRun(snapshot)));
+  const fullPhases = medianPhases(Array.from({ length: opts.phaseRepeats }, () => withFreshModelBuilder(() => fullPhaseRun(snapshot))));
 
   // Incremental: the encoder's memo holds the previous build, as in the Controller.
   const encoder = new SnapshotEncoder();

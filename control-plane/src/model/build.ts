@@ -497,8 +497,20 @@ class Counted<T extends object> {
   }
 }
 
-const builder = new ModelBuilder();
+let builder = new ModelBuilder();
 
+/** Builds the model with the process's builder: incremental from its last build. */
 export function buildModel(store: StoreSnapshot, opts: ModelOptions): ModelBuild {
   return builder.build(store, opts);
+}
+
+/** Runs `fn` with a new builder in place of the process's (a from-scratch build, for benchmarks), then puts it back. */
+export function withFreshModelBuilder<T>(fn: () => T): T {
+  const saved = builder;
+  builder = new ModelBuilder();
+  try {
+    return fn();
+  } finally {
+    builder = saved;
+  }
 }
