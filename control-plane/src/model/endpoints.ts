@@ -27,42 +27,62 @@ export function buildEndpoints(clusters: readonly Cluster[], store: StoreSnapsho
   // The services whose slices changed since the last build (undefined: any may have).
   const changed = index.id === last.index ? NO_CHANGE : index.from === last.index ? index.changed : undefined;
   // Nothing changed since the last build: its result.
-  if (clusters === last.clusters && changed === NO_CHANGE && (podsSame || last.podEntries.every((e) => podsUnchanged(e.pods!, pods)))) {
+  if (clusters === last.clusters && changed === NO_CHANGE && (podsSame || podsStill(last, pods))) {
     lastBuild = { ...last, pods };
     return last.out;
   }
+  // Per cluster, the entry and its output, in arrays of their own: a cluster reused from
+  // the last build costs pointer comparisons, without reading its entry.
   const prev = last.clusters;
   const prevEntries = last.entries;
+  const prevOuts = last.out.clusters;
   const entries = new Array<Entry>(clusters.length);
-  const podEntries: Entry[] = [];
+  const outs = new Array<ClusterEndpoints>(clusters.length);
+  const podFlags = new Uint8Array(clusters.length);
+  let same = clusters.length === prevOuts.length;
   let j = 0;
   for (let i = 0; i < clusters.length; i++) {
     const c = clusters[i]!;
     // The last build's entry for the same cluster object, found in order (one insertion,
     // removal or replacement costs nothing more), is valid unless its slices or pods changed.
-    let e: Entry | undefined;
     let k = j;
     const end = Math.min(prev.length, j + LOOKAHEAD);
     while (k < end && prev[k] !== c) k++;
+    let e: Entry;
+    let out: ClusterEndpoints;
     if (k < end) {
       j = k + 1;
       e = prevEntries[k]!;
-      const slicesOk = changed !== undefined && (changed === NO_CHANGE || !changed.has(e.key));
-      if (!slicesOk || (e.pods && !podsSame && !podsUnchanged(e.pods, pods))) e = revalidate(e, c, index, pods);
+      const slicesOk = changed === NO_CHANGE || (changed !== undefined && !changed.has(e.key));
+      if (slicesOk && (podsSame || last.podFlags[k] === 0 || podsUnchanged(e.pods!, pods))) {
+        out = prevOuts[k]!;
+        podFlags[i] = last.podFlags[k]!;
+      } else {
+        e = revalidate(e, c, index, pods);
+        out = e.out;
+        podFlags[i] = e.pods ? 1 : 0;
+      }
     } else {
       // Another cluster object (or one seen before the last build): by content.
       const known = byCluster.get(c) ?? sameCluster(byName.get(c.name), c);
       e = known ? revalidate(known, c, index, pods) : computeEntry(c, index, pods, undefined);
+      out = e.out;
+      podFlags[i] = e.pods ? 1 : 0;
     }
     entries[i] = e;
-    if (e.pods) podEntries.push(e);
+    outs[i] = out;
+    if (same && out !== prevOuts[i]) same = false;
   }
-  let same = entries.length === prevEntries.length;
-  for (let i = 0; same && i < entries.length; i++) same = entries[i]!.out === prevEntries[i]!.out;
-  const out: EndpointModel = same ? last.out : { clusters: entries.map((e) => e.out) };
-  lastBuild = { clusters, entries, podEntries, pods, index: index.id, out };
+  const result: EndpointModel = same ? last.out : { clusters: outs };
+  lastBuild = { clusters, entries, podFlags, pods, index: index.id, out: result };
   if (byName.size > 2 * entries.length + 64) byName = new Map(entries.map((e) => [e.cluster.name, e]));
-  return out;
+  return result;
+}
+
+/** Whether the pods the last build's entries consulted are the same objects in `pods`. */
+function podsStill(last: LastBuild, pods: Pods): boolean {
+  for (let i = 0; i < last.podFlags.length; i++) if (last.podFlags[i] && !podsUnchanged(last.entries[i]!.pods!, pods)) return false;
+  return true;
 }
 
 /** How far ahead in the last build's list a cluster is looked for (clusters removed in between). */
@@ -84,15 +104,16 @@ type PodRead = readonly [key: string, pod: Pod | undefined];
 interface LastBuild {
   readonly clusters: readonly Cluster[];
   readonly entries: readonly Entry[];
-  /** The entries that consulted pods. */
-  readonly podEntries: readonly Entry[];
+  /** 1 for the entries that consulted pods. */
+  readonly podFlags: Uint8Array;
   readonly pods: Pods | undefined;
   /** The id of the slice index the entries were checked against. */
   readonly index: number;
+  /** Its clusters are the entries' outputs, in the same order. */
   readonly out: EndpointModel;
 }
 
-let lastBuild: LastBuild = { clusters: [], entries: [], podEntries: [], pods: undefined, index: -1, out: { clusters: [] } };
+let lastBuild: LastBuild = { clusters: [], entries: [], podFlags: new Uint8Array(0), pods: undefined, index: -1, out: { clusters: [] } };
 /** Entries by cluster object and by name (content fallback), for clusters not found in order. */
 const byCluster = new WeakMap<Cluster, Entry>();
 let byName = new Map<string, Entry>();
