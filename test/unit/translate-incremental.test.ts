@@ -23,7 +23,7 @@ async function freshTranslator(): Promise<Translate> {
   return (await import('../../control-plane/src/translate/translate.js')).translate;
 }
 
-const gen = generate({ ingresses: 40, cert: benchCert(), seed: 21 });
+const gen = generate({ ingresses: 100, cert: benchCert(), seed: 21 });
 const store = snapshotOf(gen.objects);
 const base = buildModel(store, DEFAULT_PIPELINE_OPTIONS).model;
 const endpoints: EndpointModel = buildEndpoints(base.clusters, store);
@@ -139,9 +139,22 @@ describe('translate (incremental)', () => {
           last = out;
         }
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
   }, 120_000);
+
+  it('follows a contributed filter when the routes using it change in place', async () => {
+    const uses = (v: VirtualHost) => v.routes.some((r) => r.policy && Object.keys(r.policy).length > 0);
+    expect(base.virtualHosts.some(uses)).toBe(true);
+    // Every host whose routes carry a policy loses it (new objects at the same places), then gets it back.
+    const stripped: Model = { ...base, virtualHosts: base.virtualHosts.map((v) => (uses(v) ? { ...v, routes: v.routes.map(({ policy: _p, ...r }) => r) } : v)) };
+    for (const model of [base, stripped, base, { ...base, virtualHosts: [...base.virtualHosts] }]) {
+      const out = translate(model, endpoints, DEFAULT_PIPELINE_OPTIONS);
+      fresh = await freshTranslator();
+      expect(JSON.stringify(out)).toBe(JSON.stringify(fresh(model, endpoints, DEFAULT_PIPELINE_OPTIONS)));
+    }
+    expect(JSON.stringify(translate(stripped, endpoints, DEFAULT_PIPELINE_OPTIONS).envoy!.listeners)).not.toBe(JSON.stringify(translate(base, endpoints, DEFAULT_PIPELINE_OPTIONS).envoy!.listeners));
+  });
 
   it('keeps the objects of what did not change when one virtual host changes', () => {
     const a = translate(base, endpoints, DEFAULT_PIPELINE_OPTIONS);

@@ -44,19 +44,64 @@ function itemsOf(vh: VirtualHost, key: string, pick: Pick): readonly unknown[] {
   return items;
 }
 
-/** Per key, the last build's virtual host list, the values of each host and their concatenation. */
-const lastCollected = new Map<string, { readonly vhosts: readonly VirtualHost[]; readonly items: readonly (readonly unknown[])[]; readonly out: readonly unknown[] }>();
+/**
+ * Per key: the virtual host list last collected and the values collected (`out`), and the
+ * values of each host of `itemsList` (an earlier list, or the same).
+ */
+interface Collected {
+  readonly vhosts: readonly VirtualHost[];
+  readonly out: readonly unknown[];
+  readonly itemsList: readonly VirtualHost[];
+  readonly items: readonly (readonly unknown[])[];
+}
+
+const lastCollected = new Map<string, Collected>();
 
 /** How far ahead in the last build's list a virtual host is looked for (hosts removed in between). */
 const LOOKAHEAD = 8;
 
-function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick): readonly unknown[] {
+/** How a build's virtual host list differs from the last build's. */
+interface HostDiff {
+  readonly prev: readonly VirtualHost[];
+  /** When both have the same length: the indices where they differ (the concatenation of values is by index). */
+  readonly replaced: readonly number[] | undefined;
+}
+
+/** The virtual host list of the last build. */
+let lastHosts: readonly VirtualHost[] = [];
+
+function hostDiff(prev: readonly VirtualHost[], next: readonly VirtualHost[]): HostDiff {
+  if (prev === next) return { prev, replaced: [] };
+  if (prev.length !== next.length) return { prev, replaced: undefined };
+  const replaced: number[] = [];
+  for (let i = 0; i < next.length; i++) if (next[i] !== prev[i]) replaced.push(i);
+  return { prev, replaced };
+}
+
+function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick, diff: HostDiff): readonly unknown[] {
   const last = lastCollected.get(key);
   if (last && last.vhosts === vhosts) return last.out;
-  const prev = last?.vhosts ?? [];
+  // The hosts at the indices that differ have the same values (objects) as the last ones there: the last list.
+  if (last && last.vhosts === diff.prev && diff.replaced) {
+    let same = true;
+    for (const i of diff.replaced) {
+      const a = itemsOf(vhosts[i]!, key, pick);
+      const b = itemsOf(diff.prev[i]!, key, pick);
+      if (a !== b && !sameElements(a, b)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      lastCollected.set(key, { ...last, vhosts });
+      return last.out;
+    }
+  }
+  // Else every host's values, the same hosts' found in order in the list they were last kept for.
+  const prev = last?.itemsList ?? [];
   const prevItems = last?.items ?? [];
   const items = new Array<readonly unknown[]>(vhosts.length);
-  let same = vhosts.length === prev.length;
+  const all: unknown[] = [];
   let j = 0;
   for (let i = 0; i < vhosts.length; i++) {
     const vh = vhosts[i]!;
@@ -67,34 +112,27 @@ function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick): re
     if (k < end) {
       v = prevItems[k]!;
       j = k + 1;
-    } else {
-      v = itemsOf(vh, key, pick);
-      // A changed host whose values are the same (objects) as those of the host it replaces: the last list.
-      const before = prevItems[j];
-      if (before && v !== before && sameElements(v, before)) v = before;
-    }
+    } else v = itemsOf(vh, key, pick);
     items[i] = v;
-    if (same && v !== prevItems[i]) same = false;
+    for (const x of v) all.push(x);
   }
-  let out: readonly unknown[];
-  if (same && last) out = last.out;
-  else {
-    const all: unknown[] = [];
-    for (const v of items) for (const x of v) all.push(x);
-    out = all;
-  }
-  lastCollected.set(key, { vhosts, items, out });
+  const out = last && sameElements(all, last.out) ? last.out : all;
+  lastCollected.set(key, { vhosts, out, itemsList: vhosts, items });
   return out;
 }
 
 function filterContext(model: Model, opts: TranslateOptions): FilterContext {
   const thisBuild = new Map<string, readonly unknown[]>();
+  let diff: HostDiff | undefined;
   return {
     model,
     opts,
     collect<T>(key: string, pick: (route: Route, vh: VirtualHost) => T | undefined): readonly T[] {
       let out = thisBuild.get(key);
-      if (!out) thisBuild.set(key, (out = collectAll(model.virtualHosts, key, pick)));
+      if (!out) {
+        diff ??= hostDiff(lastHosts, model.virtualHosts);
+        thisBuild.set(key, (out = collectAll(model.virtualHosts, key, pick, diff)));
+      }
       return out as readonly T[];
     },
   };
@@ -178,6 +216,7 @@ export function contributedResources(model: Model, opts: TranslateOptions): Cont
   const ctx = filterContext(model, opts);
   const outputs: (readonly JsonObject[])[] = [];
   for (const c of CONTRIBUTORS) outputs.push(runMethod(c, 'httpFilters', ctx), runMethod(c, 'clusters', ctx), runMethod(c, 'secrets', ctx));
+  lastHosts = model.virtualHosts;
   if (lastResult && sameValue(lastResult.outputs, outputs)) return lastResult.result;
   const httpFilters: JsonObject[] = [];
   const clusters = new Map<string, JsonObject>();

@@ -16,8 +16,12 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   const clusters = clusterList.map(model.clusters, clusterReuse.get);
   clusterReuse.prune(model.clusters, clusters);
   const cla = translateGroupEndpoints(endpoints);
+  const lastModelHosts = vhostList.lastInputs();
+  const lastVhosts = vhostList.last();
   const vhosts = vhostList.map(model.virtualHosts, vhostReuse.get);
   vhostReuse.prune(model.virtualHosts, vhosts);
+  // Where the virtual host list changed in place: the lists derived from it element by element are patched there.
+  const replaced = vhostList.changes().replaced;
   const httpRoutes = httpRouteConfiguration(vhosts);
   // The hosts whose virtual host changed since the TLS rows were last made (all, if they were not made from the last list).
   const changedHosts = lastTls.vhostCalls === vhostList.calls - 1 ? changedHostsOf(vhostList.changes()) : undefined;
@@ -51,14 +55,21 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
     secrets: envoySecrets.of(secrets, extraSecrets),
   };
   const grpc: EnvoyResources = {
-    listeners: apiListeners.of(apiListenerList.map(model.virtualHosts, apiListenerReuse.get)),
-    routes: grpcRoutes.of([proxylessRouteConfigurationOf(httpRoutes, vhosts)], NO_RESOURCES),
+    listeners: apiListeners.of(apiListenersOf(model.virtualHosts, lastModelHosts, replaced)),
+    routes: grpcRoutes.of([proxylessRouteConfigurationOf(httpRoutes, vhosts, lastVhosts, replaced)], NO_RESOURCES),
     clusters: proxylessClusterList.map(clusters, proxylessClusterOf),
     endpoints: cla[GRPC_GROUP]!,
     secrets: NO_RESOURCES,
   };
-  apiListenerReuse.prune(model.virtualHosts, apiListenerList.last());
   return { [ENVOY_GROUP]: envoy, [GRPC_GROUP]: grpc };
+}
+
+/** The API listener of each virtual host (null for a wildcard), patched where the host list changed in place since `lastHosts`. */
+function apiListenersOf(hosts: readonly VirtualHost[], lastHosts: readonly VirtualHost[], replaced: readonly number[] | undefined): readonly (JsonObject | null)[] {
+  if (replaced && apiListenerList.lastInputs() === lastHosts) return apiListenerList.patch(hosts, replaced, apiListenerReuse.get);
+  const out = apiListenerList.map(hosts, apiListenerReuse.get);
+  apiListenerReuse.prune(hosts, out);
+  return out;
 }
 
 /** The Envoy-shaped ClusterLoadAssignments (group "envoy"). */
@@ -100,7 +111,9 @@ class ListMemo<I, O> {
   /** The elements of the last call's list not found in the list before, and those of the list before not found. */
   private missed: I[] = [];
   private dropped: I[] = [];
-  /** Calls to map() that returned. */
+  /** When the last call's list differed from the one before only in place (same length, nothing moved): where. */
+  private replaced: number[] | undefined = [];
+  /** Calls that returned. */
   calls = 0;
 
   map(next: readonly I[], one: (x: I) => O): readonly O[] {
@@ -108,11 +121,14 @@ class ListMemo<I, O> {
     const prevOut = this.outputs;
     this.missed = [];
     this.dropped = [];
+    this.replaced = [];
     // Lists (model arrays, translated lists) are never mutated once built.
     if (next === prev) {
       this.calls++;
       return prevOut;
     }
+    let inPlace = next.length === prev.length;
+    const replaced: number[] = [];
     // Made at the first output that differs from the last list's at the same place.
     let out: O[] | undefined = next.length === prev.length ? undefined : new Array<O>(next.length);
     let j = 0;
@@ -124,10 +140,12 @@ class ListMemo<I, O> {
       let o: O;
       if (k < end) {
         for (let s = j; s < k; s++) this.dropped.push(prev[s]!);
+        if (k !== i) inPlace = false;
         o = prevOut[k]!;
         j = k + 1;
       } else {
         this.missed.push(x);
+        replaced.push(i);
         o = one(x);
       }
       if (out) out[i] = o;
@@ -139,10 +157,46 @@ class ListMemo<I, O> {
     }
     for (let s = j; s < prev.length; s++) this.dropped.push(prev[s]!);
     this.inputs = next;
+    this.replaced = inPlace ? replaced : undefined;
     this.calls++;
     if (!out) return prevOut;
     this.outputs = out;
     return out;
+  }
+
+  /**
+   * map() for a list the caller knows differs from the last inputs only at `indices` (the
+   * same length): the other outputs are taken as they are, without a comparison.
+   */
+  patch(next: readonly I[], indices: readonly number[], one: (x: I) => O): readonly O[] {
+    const prev = this.inputs;
+    const prevOut = this.outputs;
+    let out: O[] | undefined;
+    const missed: I[] = [];
+    const dropped: I[] = [];
+    for (const i of indices) {
+      const x = next[i]!;
+      if (x === prev[i]) continue;
+      missed.push(x);
+      dropped.push(prev[i]!);
+      const o = one(x);
+      if (o === prevOut[i]) continue;
+      out ??= prevOut.slice();
+      out[i] = o;
+    }
+    this.inputs = next;
+    this.missed = missed;
+    this.dropped = dropped;
+    this.replaced = [...indices];
+    this.calls++;
+    if (!out) return prevOut;
+    this.outputs = out;
+    return out;
+  }
+
+  /** The inputs of the last call. */
+  lastInputs(): readonly I[] {
+    return this.inputs;
   }
 
   /** The outputs of the last call. */
@@ -150,9 +204,14 @@ class ListMemo<I, O> {
     return this.outputs;
   }
 
-  /** What differed in the last call's list from the one before (both empty when nothing did). */
-  changes(): { readonly missed: readonly I[]; readonly dropped: readonly I[] } {
-    return { missed: this.missed, dropped: this.dropped };
+  /**
+   * What differed in the last call's list from the one before: the elements not found in
+   * the list before and those of the list before not found (both empty when nothing did),
+   * and, when the list only changed in place (same length, nothing moved), the indices of
+   * the elements that did.
+   */
+  changes(): { readonly missed: readonly I[]; readonly dropped: readonly I[]; readonly replaced: readonly number[] | undefined } {
+    return { missed: this.missed, dropped: this.dropped, replaced: this.replaced };
   }
 }
 
@@ -301,8 +360,9 @@ function httpsRouteConfiguration(vhost: JsonObject): JsonObject {
 /** The route configuration proxyless gRPC clients can take (see proxylessRouteConfiguration), virtual host by virtual host. */
 let lastProxylessRoutes: { readonly http: JsonObject; readonly vhosts: readonly JsonObject[]; readonly rc: JsonObject } | undefined;
 
-function proxylessRouteConfigurationOf(http: JsonObject, vhosts: readonly JsonObject[]): JsonObject {
-  const out = proxylessVhostList.map(vhosts, proxylessVirtualHost);
+function proxylessRouteConfigurationOf(http: JsonObject, vhosts: readonly JsonObject[], lastVhosts: readonly JsonObject[], replaced: readonly number[] | undefined): JsonObject {
+  // Patched where the virtual hosts changed in place since `lastVhosts`.
+  const out = replaced && proxylessVhostList.lastInputs() === lastVhosts ? proxylessVhostList.patch(vhosts, replaced, proxylessVirtualHost) : proxylessVhostList.map(vhosts, proxylessVirtualHost);
   if (lastProxylessRoutes && lastProxylessRoutes.vhosts === out && lastProxylessRoutes.http === http) return lastProxylessRoutes.rc;
   const rc = { ...proxylessRouteConfiguration({ ...http, virtual_hosts: [] }), virtual_hosts: out as JsonObject[] };
   lastProxylessRoutes = { http, vhosts: out, rc };
@@ -331,18 +391,21 @@ interface TlsRows {
   readonly enabled: readonly (readonly string[])[];
 }
 
-let lastTls: { readonly tlsHosts: readonly TlsHost[]; readonly rows: readonly (TlsRow | null)[]; readonly out: TlsRows; readonly vhostCalls: number } = {
-  tlsHosts: [],
-  vhostCalls: -1,
-  rows: [],
-  out: { hosts: [], routes: [], enabled: [] },
-};
+let lastTls: {
+  readonly tlsHosts: readonly TlsHost[];
+  /** Whether tlsHosts is sorted by host. */
+  readonly sorted: boolean;
+  readonly rows: readonly (TlsRow | null)[];
+  readonly out: TlsRows;
+  readonly vhostCalls: number;
+} = { tlsHosts: [], sorted: true, rows: [], out: { hosts: [], routes: [], enabled: [] }, vhostCalls: -1 };
 
 /**
  * The TLS hosts joined with their translated virtual hosts. A TLS host that is the same
- * object as in the last build (found in order), whose host is not among `changedHosts` (the
- * hosts whose virtual host changed; undefined: any may have), keeps its last row; the others
- * look their virtual host up in `model` (sorted by host: a binary search; else a map).
+ * object as in the last build (found in order) keeps its last row, unless its host is among
+ * `changedHosts` (the hosts whose virtual host changed; undefined: any may have): those are
+ * found by a binary search (TLS hosts are sorted by host; checked as the list changes), and
+ * look their virtual host up in `model` (sorted by host too; else by a map).
  * `vhostCalls` identifies the virtual host list `changedHosts` is relative to.
  */
 function tlsRows(tlsHosts: readonly TlsHost[], changedHosts: ReadonlySet<string> | undefined, model: readonly VirtualHost[], vhosts: readonly JsonObject[], vhostCalls: number): TlsRows {
@@ -351,58 +414,82 @@ function tlsRows(tlsHosts: readonly TlsHost[], changedHosts: ReadonlySet<string>
     lastTls = { ...last, vhostCalls };
     return last.out;
   }
-  const prev = last.tlsHosts;
-  const rows = new Array<TlsRow | null>(tlsHosts.length);
-  let same = tlsHosts.length === last.rows.length;
-  let j = 0;
   let byHost: Map<string, number> | undefined;
-  const indexOf = (host: string): number => {
-    let lo = 0;
-    let hi = model.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const h = model[mid]!.host;
-      if (h === host) return mid;
-      if (h < host) lo = mid + 1;
-      else hi = mid - 1;
-    }
+  const vhostAt = (host: string): number => {
+    const at = sortedIndexOf(model, host);
+    if (at >= 0) return at;
     byHost ??= new Map(model.map((vh, n) => [vh.host, n]));
     return byHost.get(host) ?? -1;
   };
+  const rowOf = (t: TlsHost, before: TlsRow | null | undefined): TlsRow | null => {
+    const at = vhostAt(t.host);
+    if (at < 0) return null;
+    const vhost = vhosts[at]!;
+    if (before && before.host === t && before.vhost === vhost) return before;
+    const routes = httpsRouteConfiguration(vhost);
+    return { host: t, vhost, routes, enabled: enabledFilters(routes) };
+  };
+  // The same TLS hosts keep their rows; the others get theirs.
+  const prev = last.tlsHosts;
+  const rows = new Array<TlsRow | null>(tlsHosts.length);
+  const kept = new Uint8Array(tlsHosts.length);
+  const missed: number[] = [];
+  let j = 0;
   for (let i = 0; i < tlsHosts.length; i++) {
     const t = tlsHosts[i]!;
     let k = j;
     const end = Math.min(prev.length, j + LOOKAHEAD);
     while (k < end && prev[k] !== t) k++;
-    let row: TlsRow | null | undefined;
-    let before: TlsRow | null | undefined;
     if (k < end) {
+      rows[i] = last.rows[k]!;
+      kept[i] = 1;
       j = k + 1;
-      before = last.rows[k];
-      if (changedHosts && !changedHosts.has(t.host)) row = before;
-    }
-    if (row === undefined) {
-      const at = indexOf(t.host);
-      if (at < 0) row = null;
-      else {
-        const vhost = vhosts[at]!;
-        if (before && before.vhost === vhost) row = before;
-        else {
-          const routes = httpsRouteConfiguration(vhost);
-          row = { host: t, vhost, routes, enabled: enabledFilters(routes) };
-        }
-      }
-    }
-    rows[i] = row;
-    if (same && row !== last.rows[i]) same = false;
+    } else missed.push(i);
   }
+  // Kept hosts are in their last order; the list stays sorted if each new one is in order with its neighbours.
+  let sorted = last.sorted || isSortedByHost(tlsHosts);
+  for (const i of missed) {
+    const h = tlsHosts[i]!.host;
+    if ((i > 0 && !(tlsHosts[i - 1]!.host < h)) || (i + 1 < tlsHosts.length && !(h < tlsHosts[i + 1]!.host))) sorted = false;
+    rows[i] = rowOf(tlsHosts[i]!, undefined);
+  }
+  // Kept hosts whose virtual host changed.
+  if (changedHosts && sorted) {
+    for (const h of changedHosts) {
+      const i = sortedIndexOf(tlsHosts, h);
+      if (i >= 0 && kept[i]) rows[i] = rowOf(tlsHosts[i]!, rows[i]);
+    }
+  } else {
+    for (let i = 0; i < tlsHosts.length; i++) if (kept[i] && (!changedHosts || changedHosts.has(tlsHosts[i]!.host))) rows[i] = rowOf(tlsHosts[i]!, rows[i]);
+  }
+  let same = tlsHosts.length === last.rows.length;
+  for (let i = 0; same && i < rows.length; i++) same = rows[i] === last.rows[i];
   let out = last.out;
   if (!same) {
     const served = rows.filter((r): r is TlsRow => r !== null);
     out = { hosts: served.map((r) => r.host), routes: served.map((r) => r.routes), enabled: served.map((r) => r.enabled) };
   }
-  lastTls = { tlsHosts, rows, out, vhostCalls };
+  lastTls = { tlsHosts, sorted, rows, out, vhostCalls };
   return out;
+}
+
+function isSortedByHost(list: readonly { readonly host: string }[]): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1]!.host < list[i]!.host)) return false;
+  return true;
+}
+
+/** The index of the element of `list` (sorted by host) whose host is `host`; -1 when none is found. */
+function sortedIndexOf(list: readonly { readonly host: string }[], host: string): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const h = list[mid]!.host;
+    if (h === host) return mid;
+    if (h < host) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** The hosts whose virtual host is not the same object as in the last build (added, removed or changed). */
