@@ -1,6 +1,6 @@
 // The last check before a snapshot is published: every name a resource refers to
 // exists in the same snapshot. A failure here is an xgate bug, never user input.
-import type { Json } from '../xds/encode.js';
+import type { Json, JsonObject } from '../xds/encode.js';
 import type { EnvoyResources } from '../translate/resources.js';
 import { resourceName } from '../translate/resources.js';
 
@@ -30,95 +30,257 @@ const collectRoute: Collect = (key, value, parent, out) => {
   if (key === 'name' && typeof value === 'string' && 'weight' in parent) out.push([3, value]);
 };
 
+/**
+ * The problems of a group's resources (none: consistent). Incremental: the names each kind
+ * defines and the names referred to are counted, and the counts are brought up to date with
+ * what changed since the last check of the same group (lists compared object by object), so
+ * one change among many resources costs a pointer comparison per resource plus the names
+ * of what changed. The messages are made by a whole check, only when something is missing.
+ */
 export function checkConsistency(r: EnvoyResources): string[] {
+  const state = stateFor(r);
+  let missing: number;
+  try {
+    missing = state.update(r);
+  } catch {
+    // A malformed resource (no name, say): the whole check says what is wrong.
+    dropState(state);
+    return wholeCheck(r);
+  }
+  return missing === 0 ? [] : wholeCheck(r);
+}
+
+/** Every reference of every resource, checked against the name sets of the lists. */
+function wholeCheck(r: EnvoyResources): string[] {
   const problems: string[] = [];
-  const routes = nameSet(r.routes);
-  const clusters = nameSet(r.clusters);
-  const secrets = nameSet(r.secrets);
-  const assignments = nameSet(r.endpoints);
+  const routes = new Set(r.routes.map(resourceName));
+  const clusters = new Set(r.clusters.map(resourceName));
+  const secrets = new Set(r.secrets.map(resourceName));
+  const assignments = new Set(r.endpoints.map(resourceName));
   for (const l of r.listeners) {
-    const v = verified.get(l);
-    if (v && v[0] === routes && v[1] === secrets && v[2] === clusters) continue;
-    const before = problems.length;
     for (const [kind, name] of refsOf(l, collectListener, listenerRefs)) {
       if (kind === 0 && !routes.has(name)) problems.push(`listener ${resourceName(l)} refers to missing route configuration ${name}`);
       if (kind === 1 && !secrets.has(name)) problems.push(`listener ${resourceName(l)} refers to missing secret ${name}`);
       if (kind === 2 && !clusters.has(name)) problems.push(`listener ${resourceName(l)} refers to missing cluster ${name}`);
     }
-    if (problems.length === before) verified.set(l, [routes, secrets, clusters]);
   }
   for (const rc of r.routes) {
-    const v = verified.get(rc);
-    if (v && v[2] === clusters) continue;
-    const before = problems.length;
-    const check = (refs: readonly Ref[]) => {
+    for (const refs of routeConfigurationRefs(rc)) {
       for (const [kind, name] of refs) {
         if (clusters.has(name)) continue;
         if (kind === 2) problems.push(`route configuration ${resourceName(rc)} refers to missing cluster ${name}`);
         if (kind === 3) problems.push(`route configuration ${resourceName(rc)} refers to missing weighted cluster ${name}`);
       }
-    };
-    // Virtual hosts one by one: a memoised one checked against the same clusters before is skipped.
-    const vhosts = rc['virtual_hosts'];
-    if (Array.isArray(vhosts)) {
-      const { virtual_hosts: _v, ...rest } = rc;
-      check(refsOf(rest, collectRoute, routeRefs));
-      for (const vh of vhosts) {
-        if (!vh || typeof vh !== 'object' || Array.isArray(vh)) continue;
-        const w = verified.get(vh);
-        if (w && w[2] === clusters) continue;
-        const n = problems.length;
-        check(refsOf(vh, collectRoute, routeRefs));
-        if (problems.length === n) verified.set(vh, [routes, secrets, clusters]);
-      }
-    } else check(refsOf(rc, collectRoute, routeRefs));
-    if (problems.length === before) verified.set(rc, [routes, secrets, clusters]);
-  }
-  const edsChecked = edsVerified.get(clusters);
-  if (edsChecked !== assignments) {
-    const before = problems.length;
-    for (const c of r.clusters) {
-      if (c['type'] === 'EDS' && !assignments.has(resourceName(c))) problems.push(`cluster ${resourceName(c)} has no endpoints resource`);
     }
-    if (problems.length === before) edsVerified.set(clusters, assignments);
+  }
+  for (const c of r.clusters) {
+    if (c['type'] === 'EDS' && !assignments.has(resourceName(c))) problems.push(`cluster ${resourceName(c)} has no endpoints resource`);
   }
   return problems;
 }
 
-// Incremental checking. A resource list of the same objects as a recent one gets that
-// one's name set (the same Set object); an object that passed against the same name sets
-// is not checked again. One change among many resources costs a pointer comparison per
-// resource plus the check of what changed.
-type NameSets = readonly [routes: ReadonlySet<string>, secrets: ReadonlySet<string>, clusters: ReadonlySet<string>];
-const verified = new WeakMap<object, NameSets>();
-const edsVerified = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
-
-/** The most recent lists seen and their name sets (a few: one per type and group). */
-const recentSets: Array<{ readonly list: readonly Record<string, Json>[]; readonly names: ReadonlySet<string> }> = [];
-const RECENT = 8;
-
-function nameSet(list: readonly Record<string, Json>[]): ReadonlySet<string> {
-  for (let i = 0; i < recentSets.length; i++) {
-    const e = recentSets[i]!;
-    if (sameElements(e.list, list)) {
-      if (i > 0) {
-        recentSets.splice(i, 1);
-        recentSets.unshift(e);
-      }
-      return e.names;
-    }
-  }
-  const names = new Set(list.map(resourceName));
-  recentSets.unshift({ list: [...list], names });
-  if (recentSets.length > RECENT) recentSets.pop();
-  return names;
+/** A RouteConfiguration's refs: those outside its virtual hosts, then each virtual host's (memoised per object). */
+function routeConfigurationRefs(rc: JsonObject): (readonly Ref[])[] {
+  const vhosts = rc['virtual_hosts'];
+  if (!Array.isArray(vhosts)) return [refsOf(rc, collectRoute, routeRefs)];
+  const out = [restRefs(rc)];
+  for (const vh of vhosts) if (isObject(vh)) out.push(refsOf(vh, collectRoute, routeRefs));
+  return out;
 }
 
-function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+const restMemo = new WeakMap<object, readonly Ref[]>();
+
+/** The refs of a RouteConfiguration outside its virtual hosts. */
+function restRefs(rc: JsonObject): readonly Ref[] {
+  let refs = restMemo.get(rc);
+  if (!refs) {
+    const { virtual_hosts: _v, ...rest } = rc;
+    const out: Ref[] = [];
+    walkObject(rest, collectRoute, routeRefs, out);
+    refs = out.length ? out : NONE;
+    restMemo.set(rc, refs);
+  }
+  return refs;
+}
+
+function isObject(v: Json | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// ---- incremental counting ----
+
+/** Name spaces: what route configurations, secrets, clusters and endpoints resources define, and what refers to them. */
+const ROUTES = 0;
+const SECRETS = 1;
+const CLUSTERS = 2;
+const ASSIGNMENTS = 3;
+/** The name space each ref kind refers to. */
+const SPACE_OF_KIND = [ROUTES, SECRETS, CLUSTERS, CLUSTERS] as const;
+
+const FIELDS = ['listeners', 'routes', 'clusters', 'endpoints', 'secrets'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** How far ahead in the last list an element is looked for (elements removed in between). */
+const LOOKAHEAD = 8;
+
+class GroupState {
+  /** The lists of the last check (lists are never mutated once built). */
+  lists: Record<Field, readonly JsonObject[]> = { listeners: [], routes: [], clusters: [], endpoints: [], secrets: [] };
+  private readonly defined = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
+  private readonly referenced = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
+  /** Names referred to and not defined, over all name spaces. */
+  private missing = 0;
+
+  /** Brings the counts up to date with `r`; returns how many names are referred to and missing. */
+  update(r: EnvoyResources): number {
+    for (const field of FIELDS) {
+      const prev = this.lists[field];
+      const next = r[field];
+      if (prev === next) continue;
+      const removed: JsonObject[] = [];
+      const added: JsonObject[] = [];
+      diff(prev, next, removed, added);
+      if (field === 'routes') this.updateRoutes(removed, added);
+      else {
+        for (const x of removed) this.count(field, x, -1);
+        for (const x of added) this.count(field, x, 1);
+      }
+      this.lists[field] = next;
+    }
+    return this.missing;
+  }
+
+  private count(field: Field, x: JsonObject, d: 1 | -1): void {
+    switch (field) {
+      case 'listeners':
+        this.refs(refsOf(x, collectListener, listenerRefs), d);
+        break;
+      case 'clusters':
+        this.define(CLUSTERS, resourceName(x), d);
+        if (x['type'] === 'EDS') this.refer(ASSIGNMENTS, resourceName(x), d);
+        break;
+      case 'endpoints':
+        this.define(ASSIGNMENTS, resourceName(x), d);
+        break;
+      case 'secrets':
+        this.define(SECRETS, resourceName(x), d);
+        break;
+      case 'routes':
+        this.define(ROUTES, resourceName(x), d);
+        for (const refs of routeConfigurationRefs(x)) this.refs(refs, d);
+        break;
+    }
+  }
+
+  /** A changed RouteConfiguration (one of the same name went) is counted by what changed in its virtual hosts. */
+  private updateRoutes(removed: JsonObject[], added: JsonObject[]): void {
+    const gone = new Map<string, JsonObject>();
+    for (const rc of removed) {
+      const name = resourceName(rc);
+      if (Array.isArray(rc['virtual_hosts']) && !gone.has(name)) gone.set(name, rc);
+      else this.count('routes', rc, -1);
+    }
+    for (const rc of added) {
+      const name = resourceName(rc);
+      const old = gone.get(name);
+      const vhosts = rc['virtual_hosts'];
+      if (!old || !Array.isArray(vhosts)) {
+        this.count('routes', rc, 1);
+        continue;
+      }
+      gone.delete(name);
+      this.refs(restRefs(old), -1);
+      this.refs(restRefs(rc), 1);
+      const vr: Json[] = [];
+      const va: Json[] = [];
+      diff(old['virtual_hosts'] as Json[], vhosts, vr, va);
+      for (const vh of vr) if (isObject(vh)) this.refs(refsOf(vh, collectRoute, routeRefs), -1);
+      for (const vh of va) if (isObject(vh)) this.refs(refsOf(vh, collectRoute, routeRefs), 1);
+    }
+    for (const rc of gone.values()) this.count('routes', rc, -1);
+  }
+
+  private refs(refs: readonly Ref[], d: 1 | -1): void {
+    for (const [kind, name] of refs) this.refer(SPACE_OF_KIND[kind], name, d);
+  }
+
+  private define(space: number, name: string, d: 1 | -1): void {
+    const defined = this.defined[space]!;
+    const n = (defined.get(name) ?? 0) + d;
+    if (n) defined.set(name, n);
+    else defined.delete(name);
+    const isReferred = this.referenced[space]!.has(name);
+    if (d === 1 && n === 1 && isReferred) this.missing--;
+    if (d === -1 && n === 0 && isReferred) this.missing++;
+  }
+
+  private refer(space: number, name: string, d: 1 | -1): void {
+    const referenced = this.referenced[space]!;
+    const n = (referenced.get(name) ?? 0) + d;
+    if (n) referenced.set(name, n);
+    else referenced.delete(name);
+    const isDefined = this.defined[space]!.has(name);
+    if (d === 1 && n === 1 && !isDefined) this.missing++;
+    if (d === -1 && n === 0 && !isDefined) this.missing--;
+  }
+}
+
+/**
+ * What differs between two lists of objects: the elements of `prev` not matched in `next`,
+ * and those of `next` not matched in `prev`. Matched in order, the same object at the same
+ * place or a little further (one insertion, removal or replacement costs nothing more);
+ * an object moved far away counts as removed and added, which counts the same.
+ */
+function diff<T>(prev: readonly T[], next: readonly T[], removed: T[], added: T[]): void {
+  let j = 0;
+  for (let i = 0; i < next.length; i++) {
+    const x = next[i]!;
+    let k = j;
+    const end = Math.min(prev.length, j + LOOKAHEAD);
+    while (k < end && prev[k] !== x) k++;
+    if (k < end) {
+      for (let s = j; s < k; s++) removed.push(prev[s]!);
+      j = k + 1;
+    } else added.push(x);
+  }
+  for (let s = j; s < prev.length; s++) removed.push(prev[s]!);
+}
+
+/** One state per group of resources checked (envoy, grpc…), the most recent first. */
+const states: GroupState[] = [];
+const MAX_STATES = 4;
+
+/** The state whose last lists look most like `r`'s (a wrong pick costs time, never correctness). */
+function stateFor(r: EnvoyResources): GroupState {
+  let best: GroupState | undefined;
+  let bestScore = 0;
+  for (const s of states) {
+    let score = 0;
+    for (const f of FIELDS) {
+      const a = s.lists[f];
+      const b = r[f];
+      if (a === b) score += 2;
+      else if (a.length === 0 ? b.length === 0 : b.length > 0 && a[0] === b[0]) score += 1;
+    }
+    if (score > bestScore) {
+      best = s;
+      bestScore = score;
+    }
+  }
+  if (!best || bestScore < 3) {
+    best = new GroupState();
+    states.unshift(best);
+    if (states.length > MAX_STATES) states.pop();
+  } else if (states[0] !== best) {
+    states.splice(states.indexOf(best), 1);
+    states.unshift(best);
+  }
+  return best;
+}
+
+function dropState(s: GroupState): void {
+  const i = states.indexOf(s);
+  if (i >= 0) states.splice(i, 1);
 }
 
 /** The refs of an object, in the order a depth-first walk (key visited before its value) meets them. */

@@ -1,8 +1,16 @@
 // Runs the registered resource contributors (translate/registry.ts) over a model: the
 // HTTP filters of the gateway listeners, and the clusters and secrets those filters use.
+//
+// Incremental: contributors are pure functions of what they read through their context
+// (the model's fields, the options, collected route values). What each one read is
+// recorded; when all of it is the same as at its last run (the same objects: model
+// objects are never mutated), its last output is returned without running it. Collected
+// values are memoised per virtual host object, and a list of the same virtual hosts as the
+// last build's gives the last collected list itself. Unchanged output keeps its identity,
+// so the listeners built from it are reused downstream at the cost of a pointer comparison.
 import type { Model, Route, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
-import type { FilterContext } from './extension.js';
+import type { FilterContext, ResourceContributor } from './extension.js';
 import type { TranslateOptions } from './options.js';
 import { resourceName } from './resources.js';
 import { CONTRIBUTORS } from './registry.js';
@@ -15,44 +23,211 @@ export interface Contributed {
   readonly secrets: readonly JsonObject[];
 }
 
+type Pick = (route: Route, vh: VirtualHost) => unknown;
+const NONE: readonly unknown[] = [];
+
+/** The values `pick` gives for the routes of one virtual host, per key (a key always has the same pick). */
 const collected = new WeakMap<VirtualHost, Map<string, readonly unknown[]>>();
 
+function itemsOf(vh: VirtualHost, key: string, pick: Pick): readonly unknown[] {
+  let byKey = collected.get(vh);
+  if (!byKey) collected.set(vh, (byKey = new Map()));
+  let items = byKey.get(key);
+  if (!items) {
+    const found: unknown[] = [];
+    for (const r of vh.routes) {
+      const v = pick(r, vh);
+      if (v !== undefined) found.push(v);
+    }
+    byKey.set(key, (items = found.length ? found : NONE));
+  }
+  return items;
+}
+
+/**
+ * Per key: the virtual host list last collected and the values collected (`out`), and the
+ * values of each host of `itemsList` (an earlier list, or the same).
+ */
+interface Collected {
+  readonly vhosts: readonly VirtualHost[];
+  readonly out: readonly unknown[];
+  readonly itemsList: readonly VirtualHost[];
+  readonly items: readonly (readonly unknown[])[];
+}
+
+const lastCollected = new Map<string, Collected>();
+
+/** How far ahead in the last build's list a virtual host is looked for (hosts removed in between). */
+const LOOKAHEAD = 8;
+
+/** How a build's virtual host list differs from the last build's. */
+interface HostDiff {
+  readonly prev: readonly VirtualHost[];
+  /** When both have the same length: the indices where they differ (the concatenation of values is by index). */
+  readonly replaced: readonly number[] | undefined;
+}
+
+/** The virtual host list of the last build. */
+let lastHosts: readonly VirtualHost[] = [];
+
+function hostDiff(prev: readonly VirtualHost[], next: readonly VirtualHost[]): HostDiff {
+  if (prev === next) return { prev, replaced: [] };
+  if (prev.length !== next.length) return { prev, replaced: undefined };
+  const replaced: number[] = [];
+  for (let i = 0; i < next.length; i++) if (next[i] !== prev[i]) replaced.push(i);
+  return { prev, replaced };
+}
+
+function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick, diff: HostDiff): readonly unknown[] {
+  const last = lastCollected.get(key);
+  if (last && last.vhosts === vhosts) return last.out;
+  // The hosts at the indices that differ have the same values (objects) as the last ones there: the last list.
+  if (last && last.vhosts === diff.prev && diff.replaced) {
+    let same = true;
+    for (const i of diff.replaced) {
+      const a = itemsOf(vhosts[i]!, key, pick);
+      const b = itemsOf(diff.prev[i]!, key, pick);
+      if (a !== b && !sameElements(a, b)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      lastCollected.set(key, { ...last, vhosts });
+      return last.out;
+    }
+  }
+  // Else every host's values, the same hosts' found in order in the list they were last kept for.
+  const prev = last?.itemsList ?? [];
+  const prevItems = last?.items ?? [];
+  const items = new Array<readonly unknown[]>(vhosts.length);
+  const all: unknown[] = [];
+  let j = 0;
+  for (let i = 0; i < vhosts.length; i++) {
+    const vh = vhosts[i]!;
+    let k = j;
+    const end = Math.min(prev.length, j + LOOKAHEAD);
+    while (k < end && prev[k] !== vh) k++;
+    let v: readonly unknown[];
+    if (k < end) {
+      v = prevItems[k]!;
+      j = k + 1;
+    } else v = itemsOf(vh, key, pick);
+    items[i] = v;
+    for (const x of v) all.push(x);
+  }
+  const out = last && sameElements(all, last.out) ? last.out : all;
+  lastCollected.set(key, { vhosts, out, itemsList: vhosts, items });
+  return out;
+}
+
 function filterContext(model: Model, opts: TranslateOptions): FilterContext {
+  const thisBuild = new Map<string, readonly unknown[]>();
+  let diff: HostDiff | undefined;
   return {
     model,
     opts,
     collect<T>(key: string, pick: (route: Route, vh: VirtualHost) => T | undefined): readonly T[] {
-      const out: T[] = [];
-      for (const vh of model.virtualHosts) {
-        let byKey = collected.get(vh);
-        if (!byKey) collected.set(vh, (byKey = new Map()));
-        let items = byKey.get(key) as readonly T[] | undefined;
-        if (!items) {
-          const found: T[] = [];
-          for (const r of vh.routes) {
-            const v = pick(r, vh);
-            if (v !== undefined) found.push(v);
-          }
-          byKey.set(key, (items = found));
-        }
-        for (const v of items) out.push(v);
+      let out = thisBuild.get(key);
+      if (!out) {
+        diff ??= hostDiff(lastHosts, model.virtualHosts);
+        thisBuild.set(key, (out = collectAll(model.virtualHosts, key, pick, diff)));
       }
-      return out;
+      return out as readonly T[];
     },
   };
 }
 
+// ---- contributor runs ----
+
+type Method = 'httpFilters' | 'clusters' | 'secrets';
+
+/** What one run of a contributor method read, and what it returned. */
+interface Run {
+  readonly opts: TranslateOptions;
+  /** Model fields read, with the value read. */
+  readonly fields: ReadonlyMap<PropertyKey, unknown>;
+  /** Collected keys, with the pick used and the list returned. */
+  readonly collects: ReadonlyMap<string, { readonly pick: Pick; readonly out: readonly unknown[] }>;
+  readonly out: readonly JsonObject[];
+}
+
+const lastRuns = new WeakMap<ResourceContributor, Partial<Record<Method, Run>>>();
+
+function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function stillValid(run: Run, ctx: FilterContext): boolean {
+  if (run.opts !== ctx.opts) return false;
+  for (const [field, value] of run.fields) if (!sameValue(value, (ctx.model as unknown as Record<PropertyKey, unknown>)[field])) return false;
+  for (const [key, c] of run.collects) if (ctx.collect(key, c.pick as (r: Route, vh: VirtualHost) => unknown) !== c.out) return false;
+  return true;
+}
+
+/** Runs one contributor method (or gives its last output when what it read is unchanged). */
+function runMethod(c: ResourceContributor, method: Method, ctx: FilterContext): readonly JsonObject[] {
+  const fn = c[method];
+  if (!fn) return NO_JSON;
+  let runs = lastRuns.get(c);
+  if (!runs) lastRuns.set(c, (runs = {}));
+  const last = runs[method];
+  if (last && stillValid(last, ctx)) return last.out;
+  const fields = new Map<PropertyKey, unknown>();
+  const collects = new Map<string, { pick: Pick; out: readonly unknown[] }>();
+  const model = new Proxy(ctx.model, {
+    get(target, p, receiver) {
+      const v = Reflect.get(target, p, receiver) as unknown;
+      fields.set(p, v);
+      return v;
+    },
+  });
+  const tracking: FilterContext = {
+    model,
+    opts: ctx.opts,
+    collect<T>(key: string, pick: (route: Route, vh: VirtualHost) => T | undefined): readonly T[] {
+      const out = ctx.collect(key, pick);
+      collects.set(key, { pick, out });
+      return out;
+    },
+  };
+  const out = fn.call(c, tracking);
+  runs[method] = { opts: ctx.opts, fields, collects, out };
+  return out;
+}
+
+const NO_JSON: readonly JsonObject[] = [];
+const NOTHING: Contributed = { httpFilters: [], clusters: [], secrets: [] };
+
+/** The last result and the contributor outputs it was made of. */
+let lastResult: { readonly outputs: readonly (readonly JsonObject[])[]; readonly result: Contributed } | undefined;
+
 export function contributedResources(model: Model, opts: TranslateOptions): Contributed {
-  if (CONTRIBUTORS.length === 0) return { httpFilters: [], clusters: [], secrets: [] };
+  if (CONTRIBUTORS.length === 0) return NOTHING;
   const ctx = filterContext(model, opts);
+  const outputs: (readonly JsonObject[])[] = [];
+  for (const c of CONTRIBUTORS) outputs.push(runMethod(c, 'httpFilters', ctx), runMethod(c, 'clusters', ctx), runMethod(c, 'secrets', ctx));
+  lastHosts = model.virtualHosts;
+  if (lastResult && sameValue(lastResult.outputs, outputs)) return lastResult.result;
   const httpFilters: JsonObject[] = [];
   const clusters = new Map<string, JsonObject>();
   const secrets = new Map<string, JsonObject>();
-  for (const c of CONTRIBUTORS) {
-    if (c.httpFilters) httpFilters.push(...c.httpFilters(ctx));
-    for (const cl of c.clusters?.(ctx) ?? []) clusters.set(resourceName(cl), cl);
-    for (const s of c.secrets?.(ctx) ?? []) secrets.set(resourceName(s), s);
+  for (let i = 0; i < outputs.length; i += 3) {
+    httpFilters.push(...outputs[i]!);
+    for (const cl of outputs[i + 1]!) clusters.set(resourceName(cl), cl);
+    for (const s of outputs[i + 2]!) secrets.set(resourceName(s), s);
   }
   const sorted = (m: Map<string, JsonObject>): JsonObject[] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
-  return { httpFilters, clusters: sorted(clusters), secrets: sorted(secrets) };
+  const result: Contributed = { httpFilters, clusters: sorted(clusters), secrets: sorted(secrets) };
+  lastResult = { outputs, result };
+  return result;
 }

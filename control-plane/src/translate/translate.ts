@@ -1,5 +1,5 @@
 // Model → Envoy resources per node group. The only place that knows Envoy.
-import type { Cluster, ClusterEndpoints, EndpointModel, Model, TlsSecret, VirtualHost } from '../model/ir.js';
+import type { Cluster, ClusterEndpoints, EndpointModel, Model, TlsHost, TlsSecret, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
 import { ENVOY_GROUP, GRPC_GROUP } from '../xds/cache/memory-cache.js';
 import { proxylessCluster, translateCluster } from './cluster.js';
@@ -7,23 +7,25 @@ import { translateEndpoints } from './endpoint.js';
 import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRouteConfigName } from './listener.js';
 import type { TranslateOptions } from './options.js';
 import { resourceName, type EnvoyResources, type GroupResources } from './resources.js';
-import { proxylessRouteConfiguration, translateRouteConfiguration } from './route.js';
+import { proxylessRouteConfiguration, translateRouteConfiguration, translateVirtualHost } from './route.js';
 import { translateSecret } from './secret.js';
 import { contributedResources } from './contributions.js';
 import { sameData } from '../model/same-data.js';
 
 export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions): GroupResources {
-  const clusters = model.clusters.map((c) => clusterMemo.get(c.name, c, sameData, translateCluster));
-  clusterMemo.rotate();
+  const clusters = clusterList.map(model.clusters, clusterReuse.get);
+  clusterReuse.prune(model.clusters, clusters);
   const cla = translateGroupEndpoints(endpoints);
-  const httpRoutes = routeMemo.get(HTTP_ROUTE_CONFIG, model.virtualHosts, sameElements, (v) => translateRouteConfiguration(HTTP_ROUTE_CONFIG, v));
-  const byHost = new Map<string, VirtualHost>(model.virtualHosts.map((v) => [v.host, v]));
-  const tlsHosts = model.tlsHosts.filter((t) => byHost.has(t.host));
-  const httpsRoutes = tlsHosts.map((t) => {
-    const name = httpsRouteConfigName(t.host);
-    return routeMemo.get(name, [byHost.get(t.host)!], sameElements, (v) => translateRouteConfiguration(name, v));
-  });
-  routeMemo.rotate();
+  const lastModelHosts = vhostList.lastInputs();
+  const lastVhosts = vhostList.last();
+  const vhosts = vhostList.map(model.virtualHosts, vhostReuse.get);
+  vhostReuse.prune(model.virtualHosts, vhosts);
+  // Where the virtual host list changed in place: the lists derived from it element by element are patched there.
+  const replaced = vhostList.changes().replaced;
+  const httpRoutes = httpRouteConfiguration(vhosts);
+  // The hosts whose virtual host changed since the TLS rows were last made (all, if they were not made from the last list).
+  const changedHosts = lastTls.vhostCalls === vhostList.calls - 1 ? changedHostsOf(vhostList.changes()) : undefined;
+  const tls = tlsRows(model.tlsHosts, changedHosts, model.virtualHosts, vhosts, vhostList.calls);
 
   const extra = contributedResources(model, opts);
   // Each HTTPS filter chain serves one host's route configuration: its connection manager
@@ -31,44 +33,49 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   // (one ext_authz or oauth2 instance per auth service would otherwise be repeated in
   // every chain). What each host enables is part of the listener memo's input.
   // Contributed clusters and secrets are built afresh by their contributors: keep the last build's object when equal.
-  const extraClusters = extra.clusters.map((c) => extraMemo.get(`c\u0000${resourceName(c)}`, c, sameData, (x) => x));
-  const extraSecrets = extra.secrets.map((c) => extraMemo.get(`s\u0000${resourceName(c)}`, c, sameData, (x) => x));
-  extraMemo.rotate();
-  const enabled = new Map<string, readonly string[]>(tlsHosts.map((t, i) => [t.host, enabledFilters(httpsRoutes[i]!)]));
-  const hostsEnabling = tlsHosts.map((t) => enabled.get(t.host)!);
+  const extraClusters = extraClusterList.map(extra.clusters, extraClusterReuse.get);
+  extraClusterReuse.prune(extra.clusters, extraClusters);
+  const extraSecrets = extraSecretList.map(extra.secrets, extraSecretReuse.get);
+  extraSecretReuse.prune(extra.secrets, extraSecrets);
 
-  const listeners = [
-    listenerMemo.get('http', [opts, extra.httpFilters], sameData, () => httpListener(opts, extra.httpFilters)),
-    ...httpsListenersMemo.get('https', [tlsHosts, opts, extra.httpFilters, hostsEnabling], sameData, () =>
-      httpsListeners(tlsHosts, opts, (host) => chainFilters(extra.httpFilters, enabled.get(host)!)),
-    ),
-  ];
-  httpsListenersMemo.rotate();
+  const http = listenerMemo.get('http', [opts, extra.httpFilters], sameData, () => httpListener(opts, extra.httpFilters));
   listenerMemo.rotate();
-  const secrets = model.secrets.map((s) => secretMemo.get(s.name, s, sameData, translateSecret));
-  secretMemo.rotate();
+  const https = httpsListenersMemo.get('https', [tls.hosts, opts, extra.httpFilters, tls.enabled], sameData, () => {
+    const enabled = new Map<string, readonly string[]>(tls.hosts.map((t, i) => [t.host, tls.enabled[i]!]));
+    return httpsListeners(tls.hosts, opts, (host) => chainFilters(extra.httpFilters, enabled.get(host)!));
+  });
+  httpsListenersMemo.rotate();
+  const secrets = secretList.map(model.secrets, secretReuse.get);
+  secretReuse.prune(model.secrets, secrets);
   const envoy: EnvoyResources = {
-    listeners,
-    routes: [httpRoutes, ...httpsRoutes],
-    clusters: extra.clusters.length ? [...clusters, ...extraClusters] : clusters,
+    listeners: envoyListeners.of([http], https),
+    routes: envoyRoutes.of([httpRoutes], tls.routes),
+    clusters: envoyClusters.of(clusters, extraClusters),
     endpoints: cla[ENVOY_GROUP]!,
-    secrets: extra.secrets.length ? [...secrets, ...extraSecrets] : secrets,
+    secrets: envoySecrets.of(secrets, extraSecrets),
   };
   const grpc: EnvoyResources = {
-    listeners: model.virtualHosts.filter((v) => !v.host.includes('*')).map((v) => apiListenerMemo.get(v.host, v.host, Object.is, apiListener)),
-    routes: [proxylessRoutesOf(httpRoutes)],
-    clusters: clusters.map(proxylessClusterOf),
+    listeners: apiListeners.of(apiListenersOf(model.virtualHosts, lastModelHosts, replaced)),
+    routes: grpcRoutes.of([proxylessRouteConfigurationOf(httpRoutes, vhosts, lastVhosts, replaced)], NO_RESOURCES),
+    clusters: proxylessClusterList.map(clusters, proxylessClusterOf),
     endpoints: cla[GRPC_GROUP]!,
-    secrets: [],
+    secrets: NO_RESOURCES,
   };
-  apiListenerMemo.rotate();
   return { [ENVOY_GROUP]: envoy, [GRPC_GROUP]: grpc };
 }
 
+/** The API listener of each virtual host (null for a wildcard), patched where the host list changed in place since `lastHosts`. */
+function apiListenersOf(hosts: readonly VirtualHost[], lastHosts: readonly VirtualHost[], replaced: readonly number[] | undefined): readonly (JsonObject | null)[] {
+  if (replaced && apiListenerList.lastInputs() === lastHosts) return apiListenerList.patch(hosts, replaced, apiListenerReuse.get);
+  const out = apiListenerList.map(hosts, apiListenerReuse.get);
+  apiListenerReuse.prune(hosts, out);
+  return out;
+}
+
 /** The Envoy-shaped ClusterLoadAssignments (group "envoy"). */
-export function translateEndpointModel(endpoints: EndpointModel): JsonObject[] {
-  const out = endpoints.clusters.map((ce) => endpointMemo.get(ce.cluster, ce, sameData, translateEndpoints));
-  endpointMemo.rotate();
+export function translateEndpointModel(endpoints: EndpointModel): readonly JsonObject[] {
+  const out = endpointList.map(endpoints.clusters, endpointReuse.get);
+  endpointReuse.prune(endpoints.clusters, out);
   return out;
 }
 
@@ -76,20 +83,225 @@ export function translateEndpointModel(endpoints: EndpointModel): JsonObject[] {
  * The ClusterLoadAssignments of every group. An endpoints-only rebuild must use this
  * too: the "grpc" group's differ from Envoy's (see proxylessEndpoints).
  */
-export function translateGroupEndpoints(endpoints: EndpointModel): Record<string, JsonObject[]> {
+export function translateGroupEndpoints(endpoints: EndpointModel): Record<string, readonly JsonObject[]> {
   const cla = translateEndpointModel(endpoints);
-  return { [ENVOY_GROUP]: cla, [GRPC_GROUP]: cla.map(proxylessOf) };
+  return { [ENVOY_GROUP]: cla, [GRPC_GROUP]: proxylessEndpointList.map(cla, proxylessOf) };
 }
 
 // ---- reuse of the previous translation's objects ----
 //
-// Translation is pure, but the model hands it fresh objects on every build (a Cluster,
-// ClusterEndpoints or TlsSecret is rebuilt from the store each time). Each memo below
-// keeps, per resource name, the input and output of the previous translation; an input
-// equal in content gives back the previous output object. The same object downstream
-// means O(1) work per unchanged resource: the consistency check and the snapshot
-// encoder memoise by object. Outputs are never mutated once built. A memo only holds
-// what the last translation produced (rotate() drops the rest), so it never grows.
+// Translation is pure, and the model keeps the objects it did not change from build to
+// build (the arrays holding them are new). Each list below is mapped element by element
+// against the last build's (ListMemo): an element that is the same object as last time,
+// in the same order, takes its last output with a pointer comparison, and a list whose
+// outputs are all the same objects gives the last output array itself. Other elements go
+// to a Reuse: by input object (WeakMap), then by resource name and content (a new input
+// equal to the last one of that name gives back the last output). The same object
+// downstream means O(1) work per unchanged resource: the consistency check and the
+// snapshot encoder memoise by object, and compare lists by their elements. Outputs are
+// never mutated once built.
+
+/** How far ahead in the last list an element is looked for (elements removed in between). */
+const LOOKAHEAD = 8;
+
+/** Maps lists element by element, reusing the last call's outputs for the same elements. */
+class ListMemo<I, O> {
+  private inputs: readonly I[] = [];
+  private outputs: readonly O[] = [];
+  /** The elements of the last call's list not found in the list before, and those of the list before not found. */
+  private missed: I[] = [];
+  private dropped: I[] = [];
+  /** When the last call's list differed from the one before only in place (same length, nothing moved): where. */
+  private replaced: number[] | undefined = [];
+  /** Calls that returned. */
+  calls = 0;
+
+  map(next: readonly I[], one: (x: I) => O): readonly O[] {
+    const prev = this.inputs;
+    const prevOut = this.outputs;
+    this.missed = [];
+    this.dropped = [];
+    this.replaced = [];
+    // Lists (model arrays, translated lists) are never mutated once built.
+    if (next === prev) {
+      this.calls++;
+      return prevOut;
+    }
+    let inPlace = next.length === prev.length;
+    const replaced: number[] = [];
+    // Made at the first output that differs from the last list's at the same place.
+    let out: O[] | undefined = next.length === prev.length ? undefined : new Array<O>(next.length);
+    let j = 0;
+    for (let i = 0; i < next.length; i++) {
+      const x = next[i]!;
+      let k = j;
+      const end = Math.min(prev.length, j + LOOKAHEAD);
+      while (k < end && prev[k] !== x) k++;
+      let o: O;
+      if (k < end) {
+        for (let s = j; s < k; s++) this.dropped.push(prev[s]!);
+        if (k !== i) inPlace = false;
+        o = prevOut[k]!;
+        j = k + 1;
+      } else {
+        this.missed.push(x);
+        replaced.push(i);
+        o = one(x);
+      }
+      if (out) out[i] = o;
+      else if (o !== prevOut[i]) {
+        out = new Array<O>(next.length);
+        for (let s = 0; s < i; s++) out[s] = prevOut[s]!;
+        out[i] = o;
+      }
+    }
+    for (let s = j; s < prev.length; s++) this.dropped.push(prev[s]!);
+    this.inputs = next;
+    this.replaced = inPlace ? replaced : undefined;
+    this.calls++;
+    if (!out) return prevOut;
+    this.outputs = out;
+    return out;
+  }
+
+  /**
+   * map() for a list the caller knows differs from the last inputs only at `indices` (the
+   * same length): the other outputs are taken as they are, without a comparison.
+   */
+  patch(next: readonly I[], indices: readonly number[], one: (x: I) => O): readonly O[] {
+    const prev = this.inputs;
+    const prevOut = this.outputs;
+    let out: O[] | undefined;
+    const missed: I[] = [];
+    const dropped: I[] = [];
+    for (const i of indices) {
+      const x = next[i]!;
+      if (x === prev[i]) continue;
+      missed.push(x);
+      dropped.push(prev[i]!);
+      const o = one(x);
+      if (o === prevOut[i]) continue;
+      out ??= prevOut.slice();
+      out[i] = o;
+    }
+    this.inputs = next;
+    this.missed = missed;
+    this.dropped = dropped;
+    this.replaced = [...indices];
+    this.calls++;
+    if (!out) return prevOut;
+    this.outputs = out;
+    return out;
+  }
+
+  /** The inputs of the last call. */
+  lastInputs(): readonly I[] {
+    return this.inputs;
+  }
+
+  /** The outputs of the last call. */
+  last(): readonly O[] {
+    return this.outputs;
+  }
+
+  /**
+   * What differed in the last call's list from the one before: the elements not found in
+   * the list before and those of the list before not found (both empty when nothing did),
+   * and, when the list only changed in place (same length, nothing moved), the indices of
+   * the elements that did.
+   */
+  changes(): { readonly missed: readonly I[]; readonly dropped: readonly I[]; readonly replaced: readonly number[] | undefined } {
+    return { missed: this.missed, dropped: this.dropped, replaced: this.replaced };
+  }
+}
+
+/** Per input object, then per key and content: the output of an input equal to one translated before. */
+class Reuse<I extends object, O> {
+  private readonly byInput = new WeakMap<I, O>();
+  private byKey = new Map<string, { readonly input: I; readonly output: O }>();
+
+  constructor(
+    private readonly key: (input: I) => string,
+    private readonly same: (a: I, b: I) => boolean,
+    private readonly make: (input: I) => O,
+  ) {}
+
+  readonly get = (input: I): O => {
+    let out = this.byInput.get(input);
+    if (out !== undefined) return out;
+    const k = this.key(input);
+    const hit = this.byKey.get(k);
+    out = hit && this.same(hit.input, input) ? hit.output : this.make(input);
+    this.byKey.set(k, { input, output: out });
+    this.byInput.set(input, out);
+    return out;
+  };
+
+  /** Drops the keyed entries of inputs no longer translated, once there are many (`outputs` are those of `inputs`). */
+  prune(inputs: readonly I[], outputs: readonly O[]): void {
+    if (this.byKey.size <= 2 * inputs.length + 64) return;
+    this.byKey = new Map(inputs.map((input, i) => [this.key(input), { input, output: outputs[i]! }]));
+  }
+}
+
+/** The concatenation of two lists; the last one's array when its elements are the same. */
+class Concat<T> {
+  private a: readonly T[] = [];
+  private b: readonly T[] = [];
+  private out: readonly T[] = [];
+
+  of(a: readonly T[], b: readonly T[]): readonly T[] {
+    if (a === this.a && b === this.b) return this.out;
+    const out = b.length === 0 ? a : a.length === 0 ? b : [...a, ...b];
+    this.a = a;
+    this.b = b;
+    if (!sameElements(out, this.out)) this.out = out;
+    return this.out;
+  }
+}
+
+/** A list without its nulls; the last one's array when its elements are the same. */
+class Compact<T> {
+  private input: readonly (T | null)[] = [];
+  private out: readonly T[] = [];
+
+  of(input: readonly (T | null)[]): readonly T[] {
+    if (input === this.input) return this.out;
+    this.input = input;
+    const out: T[] = [];
+    for (const x of input) if (x !== null) out.push(x);
+    if (!sameElements(out, this.out)) this.out = out;
+    return this.out;
+  }
+}
+
+const NO_RESOURCES: readonly JsonObject[] = [];
+const byName = (x: { readonly name: string }) => x.name;
+
+const clusterReuse = new Reuse<Cluster, JsonObject>(byName, sameData, translateCluster);
+const clusterList = new ListMemo<Cluster, JsonObject>();
+const endpointReuse = new Reuse<ClusterEndpoints, JsonObject>((ce) => ce.cluster, sameData, translateEndpoints);
+const endpointList = new ListMemo<ClusterEndpoints, JsonObject>();
+const secretReuse = new Reuse<TlsSecret, JsonObject>(byName, sameData, translateSecret);
+const secretList = new ListMemo<TlsSecret, JsonObject>();
+const vhostReuse = new Reuse<VirtualHost, JsonObject>((v) => v.host, sameData, translateVirtualHost);
+const vhostList = new ListMemo<VirtualHost, JsonObject>();
+const extraClusterReuse = new Reuse<JsonObject, JsonObject>(resourceName, sameData, (x) => x);
+const extraClusterList = new ListMemo<JsonObject, JsonObject>();
+const extraSecretReuse = new Reuse<JsonObject, JsonObject>(resourceName, sameData, (x) => x);
+const extraSecretList = new ListMemo<JsonObject, JsonObject>();
+/** Proxyless gRPC clients dial `xds:///<host>`: an API listener per host that is not a wildcard. */
+const apiListenerReuse = new Reuse<VirtualHost, JsonObject | null>((v) => v.host, (a, b) => a.host === b.host, (v) => (v.host.includes('*') ? null : apiListener(v.host)));
+const apiListenerList = new ListMemo<VirtualHost, JsonObject | null>();
+const apiListeners = new Compact<JsonObject>();
+const proxylessClusterList = new ListMemo<JsonObject, JsonObject>();
+const proxylessEndpointList = new ListMemo<JsonObject, JsonObject>();
+const proxylessVhostList = new ListMemo<JsonObject, JsonObject>();
+const envoyListeners = new Concat<JsonObject>();
+const envoyRoutes = new Concat<JsonObject>();
+const envoyClusters = new Concat<JsonObject>();
+const envoySecrets = new Concat<JsonObject>();
+const grpcRoutes = new Concat<JsonObject>();
 
 class ReuseMemo<I, O> {
   private prev = new Map<string, { readonly input: I; readonly output: O }>();
@@ -113,16 +325,182 @@ class ReuseMemo<I, O> {
   }
 }
 
-const clusterMemo = new ReuseMemo<Cluster, JsonObject>();
-const endpointMemo = new ReuseMemo<ClusterEndpoints, JsonObject>();
-const secretMemo = new ReuseMemo<TlsSecret, JsonObject>();
-const routeMemo = new ReuseMemo<readonly VirtualHost[], JsonObject>();
 const listenerMemo = new ReuseMemo<readonly unknown[], JsonObject>();
-const apiListenerMemo = new ReuseMemo<string, JsonObject>();
-const extraMemo = new ReuseMemo<JsonObject, JsonObject>();
-const httpsListenersMemo = new ReuseMemo<readonly unknown[], JsonObject[]>();
+const httpsListenersMemo = new ReuseMemo<readonly unknown[], readonly JsonObject[]>();
+
+// ---- route configurations ----
+
+/** The route configuration of the plain HTTP listener (every virtual host), by its list of translated virtual hosts. */
+let lastHttpRoutes: { readonly vhosts: readonly JsonObject[]; readonly rc: JsonObject } | undefined;
+
+function httpRouteConfiguration(vhosts: readonly JsonObject[]): JsonObject {
+  if (lastHttpRoutes?.vhosts === vhosts) return lastHttpRoutes.rc;
+  const rc = withVirtualHosts(HTTP_ROUTE_CONFIG, vhosts);
+  lastHttpRoutes = { vhosts, rc };
+  return rc;
+}
+
+/**
+ * translateRouteConfiguration(name, hosts) with `vhosts` (the translated hosts, memoised
+ * here) as its virtual_hosts: the same object shape, without translating the hosts again.
+ */
+function withVirtualHosts(name: string, vhosts: readonly JsonObject[]): JsonObject {
+  return { ...translateRouteConfiguration(name, []), virtual_hosts: vhosts as JsonObject[] };
+}
+
+/** The HTTPS route configuration of one TLS host: its virtual host alone (memoised per translated virtual host). */
+const httpsRoutes = new WeakMap<JsonObject, JsonObject>();
+
+function httpsRouteConfiguration(vhost: JsonObject): JsonObject {
+  let rc = httpsRoutes.get(vhost);
+  if (!rc) httpsRoutes.set(vhost, (rc = withVirtualHosts(httpsRouteConfigName(String(vhost['name'])), [vhost])));
+  return rc;
+}
+
+/** The route configuration proxyless gRPC clients can take (see proxylessRouteConfiguration), virtual host by virtual host. */
+let lastProxylessRoutes: { readonly http: JsonObject; readonly vhosts: readonly JsonObject[]; readonly rc: JsonObject } | undefined;
+
+function proxylessRouteConfigurationOf(http: JsonObject, vhosts: readonly JsonObject[], lastVhosts: readonly JsonObject[], replaced: readonly number[] | undefined): JsonObject {
+  // Patched where the virtual hosts changed in place since `lastVhosts`.
+  const out = replaced && proxylessVhostList.lastInputs() === lastVhosts ? proxylessVhostList.patch(vhosts, replaced, proxylessVirtualHost) : proxylessVhostList.map(vhosts, proxylessVirtualHost);
+  if (lastProxylessRoutes && lastProxylessRoutes.vhosts === out && lastProxylessRoutes.http === http) return lastProxylessRoutes.rc;
+  const rc = { ...proxylessRouteConfiguration({ ...http, virtual_hosts: [] }), virtual_hosts: out as JsonObject[] };
+  lastProxylessRoutes = { http, vhosts: out, rc };
+  return rc;
+}
+
+/** One virtual host as proxyless clients get it (proxylessRouteConfiguration memoises it per virtual host object). */
+function proxylessVirtualHost(vh: JsonObject): JsonObject {
+  return (proxylessRouteConfiguration({ virtual_hosts: [vh] })['virtual_hosts'] as JsonObject[])[0]!;
+}
+
+// ---- TLS hosts ----
+
+/** A TLS host served (it has a virtual host), its HTTPS route configuration and the filters that enables. */
+interface TlsRow {
+  readonly host: TlsHost;
+  readonly vhost: JsonObject;
+  readonly routes: JsonObject;
+  readonly enabled: readonly string[];
+}
+
+interface TlsRows {
+  /** The TLS hosts that have a virtual host, in model order. */
+  readonly hosts: readonly TlsHost[];
+  readonly routes: readonly JsonObject[];
+  readonly enabled: readonly (readonly string[])[];
+}
+
+let lastTls: {
+  readonly tlsHosts: readonly TlsHost[];
+  /** Whether tlsHosts is sorted by host. */
+  readonly sorted: boolean;
+  readonly rows: readonly (TlsRow | null)[];
+  readonly out: TlsRows;
+  readonly vhostCalls: number;
+} = { tlsHosts: [], sorted: true, rows: [], out: { hosts: [], routes: [], enabled: [] }, vhostCalls: -1 };
+
+/**
+ * The TLS hosts joined with their translated virtual hosts. A TLS host that is the same
+ * object as in the last build (found in order) keeps its last row, unless its host is among
+ * `changedHosts` (the hosts whose virtual host changed; undefined: any may have): those are
+ * found by a binary search (TLS hosts are sorted by host; checked as the list changes), and
+ * look their virtual host up in `model` (sorted by host too; else by a map).
+ * `vhostCalls` identifies the virtual host list `changedHosts` is relative to.
+ */
+function tlsRows(tlsHosts: readonly TlsHost[], changedHosts: ReadonlySet<string> | undefined, model: readonly VirtualHost[], vhosts: readonly JsonObject[], vhostCalls: number): TlsRows {
+  const last = lastTls;
+  if (tlsHosts === last.tlsHosts && changedHosts?.size === 0) {
+    lastTls = { ...last, vhostCalls };
+    return last.out;
+  }
+  let byHost: Map<string, number> | undefined;
+  const vhostAt = (host: string): number => {
+    const at = sortedIndexOf(model, host);
+    if (at >= 0) return at;
+    byHost ??= new Map(model.map((vh, n) => [vh.host, n]));
+    return byHost.get(host) ?? -1;
+  };
+  const rowOf = (t: TlsHost, before: TlsRow | null | undefined): TlsRow | null => {
+    const at = vhostAt(t.host);
+    if (at < 0) return null;
+    const vhost = vhosts[at]!;
+    if (before && before.host === t && before.vhost === vhost) return before;
+    const routes = httpsRouteConfiguration(vhost);
+    return { host: t, vhost, routes, enabled: enabledFilters(routes) };
+  };
+  // The same TLS hosts keep their rows; the others get theirs.
+  const prev = last.tlsHosts;
+  const rows = new Array<TlsRow | null>(tlsHosts.length);
+  const kept = new Uint8Array(tlsHosts.length);
+  const missed: number[] = [];
+  let j = 0;
+  for (let i = 0; i < tlsHosts.length; i++) {
+    const t = tlsHosts[i]!;
+    let k = j;
+    const end = Math.min(prev.length, j + LOOKAHEAD);
+    while (k < end && prev[k] !== t) k++;
+    if (k < end) {
+      rows[i] = last.rows[k]!;
+      kept[i] = 1;
+      j = k + 1;
+    } else missed.push(i);
+  }
+  // Kept hosts are in their last order; the list stays sorted if each new one is in order with its neighbours.
+  let sorted = last.sorted || isSortedByHost(tlsHosts);
+  for (const i of missed) {
+    const h = tlsHosts[i]!.host;
+    if ((i > 0 && !(tlsHosts[i - 1]!.host < h)) || (i + 1 < tlsHosts.length && !(h < tlsHosts[i + 1]!.host))) sorted = false;
+    rows[i] = rowOf(tlsHosts[i]!, undefined);
+  }
+  // Kept hosts whose virtual host changed.
+  if (changedHosts && sorted) {
+    for (const h of changedHosts) {
+      const i = sortedIndexOf(tlsHosts, h);
+      if (i >= 0 && kept[i]) rows[i] = rowOf(tlsHosts[i]!, rows[i]);
+    }
+  } else {
+    for (let i = 0; i < tlsHosts.length; i++) if (kept[i] && (!changedHosts || changedHosts.has(tlsHosts[i]!.host))) rows[i] = rowOf(tlsHosts[i]!, rows[i]);
+  }
+  let same = tlsHosts.length === last.rows.length;
+  for (let i = 0; same && i < rows.length; i++) same = rows[i] === last.rows[i];
+  let out = last.out;
+  if (!same) {
+    const served = rows.filter((r): r is TlsRow => r !== null);
+    out = { hosts: served.map((r) => r.host), routes: served.map((r) => r.routes), enabled: served.map((r) => r.enabled) };
+  }
+  lastTls = { tlsHosts, sorted, rows, out, vhostCalls };
+  return out;
+}
+
+function isSortedByHost(list: readonly { readonly host: string }[]): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1]!.host < list[i]!.host)) return false;
+  return true;
+}
+
+/** The index of the element of `list` (sorted by host) whose host is `host`; -1 when none is found. */
+function sortedIndexOf(list: readonly { readonly host: string }[], host: string): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const h = list[mid]!.host;
+    if (h === host) return mid;
+    if (h < host) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The hosts whose virtual host is not the same object as in the last build (added, removed or changed). */
+function changedHostsOf(changes: { readonly missed: readonly VirtualHost[]; readonly dropped: readonly VirtualHost[] }): ReadonlySet<string> {
+  if (!changes.missed.length && !changes.dropped.length) return NO_HOSTS;
+  return new Set([...changes.missed, ...changes.dropped].map((v) => v.host));
+}
+
+const NO_HOSTS: ReadonlySet<string> = new Set();
+
 const proxylessClusters = new WeakMap<JsonObject, JsonObject>();
-const proxylessRoutes = new WeakMap<JsonObject, JsonObject>();
 
 function proxylessClusterOf(c: JsonObject): JsonObject {
   let out = proxylessClusters.get(c);
@@ -130,12 +508,6 @@ function proxylessClusterOf(c: JsonObject): JsonObject {
   return out;
 }
 
-/** The route configuration proxyless gRPC clients can take (see proxylessRouteConfiguration). */
-function proxylessRoutesOf(rc: JsonObject): JsonObject {
-  let out = proxylessRoutes.get(rc);
-  if (!out) proxylessRoutes.set(rc, (out = proxylessRouteConfiguration(rc)));
-  return out;
-}
 const proxyless = new WeakMap<JsonObject, JsonObject>();
 
 function proxylessOf(cla: JsonObject): JsonObject {
@@ -169,7 +541,7 @@ function chainFilters(filters: readonly JsonObject[], enabled: readonly string[]
   return filters.filter((f) => f['disabled'] !== true || on.has(String(f['name'])));
 }
 
-/** The same objects in the same order (model VirtualHosts are reused by the model when unchanged). */
+/** The same objects in the same order. */
 function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;

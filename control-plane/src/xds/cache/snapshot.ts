@@ -21,6 +21,8 @@ const FIELDS: Record<TypeUrl, keyof EnvoyResources> = {
 /**
  * Encodes resources, reusing the Resource of an earlier build when the content is the
  * same. Keep one encoder per pipeline: its memo is what makes a one-Ingress change cheap.
+ * Resource objects and lists given to it must not be mutated afterwards (translation
+ * never does): the same object or array is taken to have the same content.
  */
 interface Entry {
   /** A resource object with this content (resource objects are never mutated once built). */
@@ -65,6 +67,29 @@ function sameJson(a: Json | undefined, b: Json | undefined): boolean {
   }
 }
 
+/** A type's list as last encoded for a group: the list, its Resources (same order) and its type snapshot. */
+interface ListState {
+  /** Resource lists are never mutated once built: the same array is the same list. */
+  readonly list: readonly JsonObject[];
+  readonly resources: readonly Resource[];
+  readonly snapshot: TypeSnapshot;
+}
+
+/** A RouteConfiguration's virtual hosts as encoded (the base of the next encoding of its successor). */
+interface RouteParts {
+  readonly vhosts: readonly Json[];
+  readonly parts: readonly VhostPart[];
+}
+
+interface VhostPart {
+  readonly bytes: Uint8Array;
+  readonly tag: Uint8Array;
+  readonly hash: string;
+}
+
+/** How far ahead in the last list an element is looked for (elements removed in between). */
+const LOOKAHEAD = 8;
+
 export class SnapshotEncoder {
   /** Content memo: the entries made or found by content in the last build, by type and name. */
   private memo: Memo = new Map();
@@ -76,11 +101,14 @@ export class SnapshotEncoder {
    */
   private readonly entries = new WeakMap<object, Entry>();
   /**
-   * Per group and type, the resource list of the last build (a copy of the array: the same
-   * objects in the same order) and its type snapshot: a list of the same objects is the same
-   * snapshot, found with one pointer comparison per resource.
+   * Per group and type, the resource list of the last build, its Resources and its type
+   * snapshot. A new list is compared with it object by object, in order: the Resources of
+   * the same objects are taken as they are, only the others are looked up (or encoded),
+   * and the type snapshot is the last one with those changes (see ResourceView).
    */
-  private lists = new Map<string, { readonly list: readonly JsonObject[]; readonly snapshot: TypeSnapshot }>();
+  private lists = new Map<string, ListState>();
+  /** The virtual host parts of each RouteConfiguration encoded from them (by object). */
+  private readonly routeParts = new WeakMap<object, RouteParts>();
 
   build(resources: EnvoyResources): Snapshot {
     return this.buildGroups({ only: resources })['only']!;
@@ -89,7 +117,7 @@ export class SnapshotEncoder {
   /** Builds every group's snapshot in one pass: a resource shared by groups is encoded once. */
   buildGroups(groups: Readonly<Record<string, EnvoyResources>>): Record<string, Snapshot> {
     const next: Memo = new Map();
-    const lists = new Map<string, { readonly list: readonly JsonObject[]; readonly snapshot: TypeSnapshot }>();
+    const lists = new Map<string, ListState>();
     const out: Record<string, Snapshot> = {};
     for (const [group, resources] of Object.entries(groups)) out[group] = this.buildOne(group, resources, next, lists);
     this.memo = next;
@@ -97,49 +125,99 @@ export class SnapshotEncoder {
     return out;
   }
 
-  private buildOne(group: string, resources: EnvoyResources, next: Memo, lists: Map<string, { readonly list: readonly JsonObject[]; readonly snapshot: TypeSnapshot }>): Snapshot {
+  private buildOne(group: string, resources: EnvoyResources, next: Memo, lists: Map<string, ListState>): Snapshot {
     const types = {} as Record<TypeUrl, TypeSnapshot>;
     for (const typeUrl of TYPE_URLS) {
       const list = resources[FIELDS[typeUrl]];
       const listKey = `${group}\u0000${typeUrl}`;
       const prev = this.lists.get(listKey);
-      if (prev && sameElements(prev.list, list)) {
-        types[typeUrl] = prev.snapshot;
-        lists.set(listKey, prev);
-        continue;
-      }
-      const map = new Map<string, Resource>();
-      for (const r of list) {
-        const name = resourceName(r);
-        if (map.has(name)) throw new Error(`duplicate ${typeUrl} resource name ${JSON.stringify(name)}`);
-        let entry = this.entries.get(r);
-        if (!entry || entry.resource.typeUrl !== typeUrl) {
-          const key = `${typeUrl}\u0000${name}`;
-          entry = find(next, key, r);
-          if (!entry) {
-            entry = find(this.memo, key, r);
-            if (!entry) {
-              if (typeUrl === ROUTE) {
-                const { bytes, version } = this.encodeRouteConfiguration(r);
-                entry = { value: r, resource: { typeUrl, name, version, bytes } };
-              } else {
-                const bytes = encodeMessage(typeUrl, r);
-                entry = { value: r, resource: { typeUrl, name, version: hash(bytes), bytes } };
-              }
-            }
-            const l = next.get(key);
-            if (l) l.push(entry);
-            else next.set(key, [entry]);
-          }
-          this.entries.set(r, entry);
-        }
-        map.set(name, entry.resource);
-      }
-      const snapshot = prev && sameResources(prev.snapshot.resources, map) ? prev.snapshot : typeSnapshot(map);
-      types[typeUrl] = snapshot;
-      lists.set(listKey, { list: [...list], snapshot });
+      const state = prev === undefined ? this.fullList(typeUrl, list, next) : prev.list === list ? prev : this.updatedList(typeUrl, prev, list, next);
+      lists.set(listKey, state);
+      types[typeUrl] = state.snapshot;
     }
     return snapshotOf(types);
+  }
+
+  /** A list encoded from scratch (the memos still apply). */
+  private fullList(typeUrl: TypeUrl, list: readonly JsonObject[], next: Memo): ListState {
+    const map = new Map<string, Resource>();
+    const resources = new Array<Resource>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      const name = resourceName(r);
+      if (map.has(name)) throw duplicate(typeUrl, name);
+      const resource = this.resourceOf(typeUrl, r, name, next, undefined);
+      map.set(name, resource);
+      resources[i] = resource;
+    }
+    return { list, resources, snapshot: typeSnapshot(map) };
+  }
+
+  /** A list encoded from the last one: the same objects keep their Resources; the type snapshot is updated with what changed. */
+  private updatedList(typeUrl: TypeUrl, prev: ListState, list: readonly JsonObject[], next: Memo): ListState {
+    const old = prev.list;
+    const resources = new Array<Resource>(list.length);
+    const removed: number[] = [];
+    const added: number[] = [];
+    let j = 0;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      let k = j;
+      const end = Math.min(old.length, j + LOOKAHEAD);
+      while (k < end && old[k] !== r) k++;
+      if (k < end) {
+        for (let s = j; s < k; s++) removed.push(s);
+        resources[i] = prev.resources[k]!;
+        j = k + 1;
+      } else added.push(i);
+    }
+    for (let s = j; s < old.length; s++) removed.push(s);
+    if (removed.length === 0 && added.length === 0) return { list, resources: prev.resources, snapshot: prev.snapshot };
+    // A changed RouteConfiguration is encoded from the virtual hosts of the one it replaces.
+    const replaced = typeUrl === ROUTE && removed.length ? new Map(removed.map((s) => [prev.resources[s]!.name, old[s]!])) : undefined;
+    const changes = new Map<string, Resource | null>();
+    for (const s of removed) changes.set(prev.resources[s]!.name, null);
+    for (const i of added) {
+      const r = list[i]!;
+      const name = resourceName(r);
+      const was = changes.get(name);
+      if (was || (was === undefined && prev.snapshot.resources.has(name))) throw duplicate(typeUrl, name);
+      const resource = this.resourceOf(typeUrl, r, name, next, replaced?.get(name));
+      resources[i] = resource;
+      changes.set(name, resource);
+    }
+    for (const [name, r] of changes) if (r !== null && prev.snapshot.resources.get(name) === r) changes.delete(name);
+    return { list, resources, snapshot: changes.size ? updatedTypeSnapshot(prev.snapshot, changes) : prev.snapshot };
+  }
+
+  /** The Resource of a resource object: by object, then by content, else encoded (a RouteConfiguration from `base`'s parts). */
+  private resourceOf(typeUrl: TypeUrl, r: JsonObject, name: string, next: Memo, base: JsonObject | undefined): Resource {
+    let entry = this.entries.get(r);
+    if (!entry || entry.resource.typeUrl !== typeUrl) {
+      const key = `${typeUrl}\u0000${name}`;
+      entry = find(next, key, r);
+      if (!entry) {
+        entry = find(this.memo, key, r);
+        if (entry) {
+          // An equal RouteConfiguration: its parts are this one's (equal virtual hosts have the same bytes).
+          const parts = typeUrl === ROUTE ? this.routeParts.get(entry.value) : undefined;
+          if (parts && Array.isArray(r['virtual_hosts'])) this.routeParts.set(r, { vhosts: r['virtual_hosts'], parts: parts.parts });
+        } else {
+          if (typeUrl === ROUTE) {
+            const { bytes, version } = this.encodeRouteConfiguration(r, base);
+            entry = { value: r, resource: lazyResource(typeUrl, name, version, bytes) };
+          } else {
+            const bytes = encodeMessage(typeUrl, r);
+            entry = { value: r, resource: { typeUrl, name, version: hash(bytes), bytes } };
+          }
+        }
+        const l = next.get(key);
+        if (l) l.push(entry);
+        else next.set(key, [entry]);
+      }
+      this.entries.set(r, entry);
+    }
+    return entry.resource;
   }
 
   // A RouteConfiguration holds every virtual host (the `http` one: all of them), and a
@@ -149,19 +227,37 @@ export class SnapshotEncoder {
   // name = 1, then each virtual_hosts = 2 as tag, length, VirtualHost bytes, then every
   // other field, all numbered above 2). Its version is a hash over the other fields' bytes
   // and each virtual host's own hash, so a change costs the changed hosts' encoding plus
-  // one pass over the list (and the copy into one buffer), not a hash of every byte.
-  private readonly vhostBytes = new WeakMap<object, { readonly bytes: Uint8Array; readonly tag: Uint8Array; readonly hash: string }>();
+  // one pass over the list (and the copy into one buffer), not a hash of every byte. The
+  // parts of the RouteConfiguration it replaces are taken by position for the same virtual
+  // host objects, so the pass is a pointer comparison per host.
+  private readonly vhostBytes = new WeakMap<object, VhostPart>();
 
-  private encodeRouteConfiguration(r: JsonObject): { bytes: Uint8Array; version: string } {
+  private encodeRouteConfiguration(r: JsonObject, base: JsonObject | undefined): { bytes: () => Uint8Array; version: string } {
     const { name, virtual_hosts: vhosts, ...rest } = r;
-    if (!Array.isArray(vhosts) || !vhosts.every(isPlainObject)) {
-      const bytes = encodeMessage(ROUTE, r);
-      return { bytes, version: hash(bytes) };
+    if (!Array.isArray(vhosts)) return wholeRouteConfiguration(r);
+    const before = base && this.routeParts.get(base);
+    const prev = before?.vhosts ?? [];
+    const prevParts = before?.parts ?? [];
+    const parts = new Array<VhostPart>(vhosts.length);
+    let j = 0;
+    for (let i = 0; i < vhosts.length; i++) {
+      const vh = vhosts[i];
+      let k = j;
+      const end = Math.min(prev.length, j + LOOKAHEAD);
+      while (k < end && prev[k] !== vh) k++;
+      if (k < end) {
+        parts[i] = prevParts[k]!;
+        j = k + 1;
+      } else if (isPlainObject(vh)) parts[i] = this.vhost(vh);
+      else return wholeRouteConfiguration(r);
     }
-    return routeConfigurationFromParts(encodeMessage(ROUTE, name === undefined ? {} : { name }), vhosts.map((vh) => this.vhost(vh)), encodeMessage(ROUTE, rest));
+    this.routeParts.set(r, { vhosts, parts });
+    const head = encodeMessage(ROUTE, name === undefined ? {} : { name });
+    const tail = encodeMessage(ROUTE, rest);
+    return { version: routeConfigurationVersion(head, parts, tail), bytes: () => routeConfigurationBytes(head, parts, tail) };
   }
 
-  private vhost(vh: JsonObject): { readonly bytes: Uint8Array; readonly tag: Uint8Array; readonly hash: string } {
+  private vhost(vh: JsonObject): VhostPart {
     let v = this.vhostBytes.get(vh);
     if (!v) {
       const bytes = encodeMessage(VIRTUAL_HOST, vh);
@@ -172,28 +268,61 @@ export class SnapshotEncoder {
   }
 }
 
+function wholeRouteConfiguration(r: JsonObject): { bytes: () => Uint8Array; version: string } {
+  const bytes = encodeMessage(ROUTE, r);
+  return { bytes: () => bytes, version: hash(bytes) };
+}
+
+/**
+ * A Resource whose bytes are put together when first read. A RouteConfiguration's bytes
+ * are a copy of every virtual host's (the `http` one: all of them, megabytes at 10,000
+ * Ingresses): a snapshot no stream sends (a group without clients, a snapshot replaced
+ * before its turn) never pays for it. Its version is known without them.
+ */
+function lazyResource(typeUrl: TypeUrl, name: string, version: string, make: () => Uint8Array): Resource {
+  let bytes: Uint8Array | undefined;
+  let pending: (() => Uint8Array) | undefined = make;
+  return {
+    typeUrl,
+    name,
+    version,
+    get bytes(): Uint8Array {
+      if (!bytes) {
+        bytes = pending!();
+        pending = undefined;
+      }
+      return bytes;
+    },
+  };
+}
+
+function duplicate(typeUrl: TypeUrl, name: string): Error {
+  return new Error(`duplicate ${typeUrl} resource name ${JSON.stringify(name)}`);
+}
+
 /**
  * A RouteConfiguration's bytes from its parts (field 1; each VirtualHost; the other
  * fields), and its version: a hash over the parts' bytes and hashes. Two encodings of the
  * same content give the same version whatever memo they came from (unit-tested against
  * whole-message encoding).
  */
-export function routeConfigurationFromParts(head: Uint8Array, vhosts: readonly { readonly bytes: Uint8Array; readonly tag: Uint8Array; readonly hash: string }[], tail: Uint8Array): { bytes: Uint8Array; version: string } {
-  let size = head.length + tail.length;
-  for (const v of vhosts) size += v.tag.length + v.bytes.length;
-  const bytes = Buffer.allocUnsafe(size);
-  let at = 0;
-  bytes.set(head, at);
-  at += head.length;
+export function routeConfigurationFromParts(head: Uint8Array, vhosts: readonly VhostPart[], tail: Uint8Array): { bytes: Uint8Array; version: string } {
+  return { bytes: routeConfigurationBytes(head, vhosts, tail), version: routeConfigurationVersion(head, vhosts, tail) };
+}
+
+function routeConfigurationBytes(head: Uint8Array, vhosts: readonly VhostPart[], tail: Uint8Array): Uint8Array {
+  const list: Uint8Array[] = [head];
+  for (const v of vhosts) list.push(v.tag, v.bytes);
+  list.push(tail);
+  return Buffer.concat(list);
+}
+
+function routeConfigurationVersion(head: Uint8Array, vhosts: readonly VhostPart[], tail: Uint8Array): string {
   const h = createHash('sha256').update('RouteConfiguration\u0000').update(head).update('\u0000').update(tail).update('\u0000');
   // One update per 256 hashes: far fewer native calls than one per virtual host.
   let batch = '';
   let inBatch = 0;
   for (const v of vhosts) {
-    bytes.set(v.tag, at);
-    at += v.tag.length;
-    bytes.set(v.bytes, at);
-    at += v.bytes.length;
     batch += v.hash;
     if (++inBatch === 256) {
       h.update(batch);
@@ -202,8 +331,7 @@ export function routeConfigurationFromParts(head: Uint8Array, vhosts: readonly {
     }
   }
   if (batch) h.update(batch);
-  bytes.set(tail, at);
-  return { bytes, version: h.digest('base64url').slice(0, 16) };
+  return h.digest('base64url').slice(0, 16);
 }
 
 const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
@@ -224,19 +352,6 @@ function lengthDelimitedTag(field: number, length: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function sameResources(a: ReadonlyMap<string, Resource>, b: ReadonlyMap<string, Resource>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [name, r] of b) if (a.get(name) !== r) return false;
-  return true;
-}
-
 export function typeSnapshot(resources: Map<string, Resource>): TypeSnapshot {
   // Translation gives most types sorted already: check before sorting.
   let sortedAlready = true;
@@ -248,7 +363,12 @@ export function typeSnapshot(resources: Map<string, Resource>): TypeSnapshot {
     }
     last = name;
   }
-  const sorted = sortedAlready ? resources : new Map([...resources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = sortedAlready ? resources : new Map([...resources].sort(([a], [b]) => compareNames(a, b)));
+  return { version: versionOfSorted(sorted), resources: sorted };
+}
+
+/** Hash over the (name, version) pairs in name order: the SotW version_info of a type. */
+function versionOfSorted(sorted: Iterable<readonly [string, Resource]>): string {
   // The same text as one update per name and version, in far fewer native calls.
   const h = createHash('sha256');
   let batch = '';
@@ -262,7 +382,123 @@ export function typeSnapshot(resources: Map<string, Resource>): TypeSnapshot {
     }
   }
   if (batch) h.update(batch);
-  return { version: h.digest('base64url').slice(0, 16), resources: sorted };
+  return h.digest('base64url').slice(0, 16);
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The last type snapshot with some resources set (a Resource) or removed (null). */
+function updatedTypeSnapshot(prev: TypeSnapshot, changes: ReadonlyMap<string, Resource | null>): TypeSnapshot {
+  const resources = ResourceView.of(prev.resources, changes);
+  return { version: versionOfSorted(resources), resources };
+}
+
+/** Changes kept on top of a base map before a new map is made (a copy costs a pass over every resource). */
+const MAX_OVERLAY = 256;
+
+/**
+ * A type's resources by name, in name order, as a sorted base map (never mutated) and the
+ * changes made on top of it: a change among many resources does not copy the map. When the
+ * changes grow past MAX_OVERLAY, they are folded into a new base map.
+ */
+class ResourceView implements ReadonlyMap<string, Resource> {
+  private constructor(
+    /** Sorted by name. */
+    private readonly base: ReadonlyMap<string, Resource>,
+    /** Name → its Resource now, or null when removed from base. */
+    private readonly changes: ReadonlyMap<string, Resource | null>,
+    /** The changed names that are in base, sorted. */
+    private readonly replaced: readonly string[],
+    /** The changed names that are not in base (added), sorted. */
+    private readonly added: readonly string[],
+    readonly size: number,
+  ) {}
+
+  /** `map` (sorted by name) with `changes` applied. */
+  static of(map: ReadonlyMap<string, Resource>, changes: ReadonlyMap<string, Resource | null>): ReadonlyMap<string, Resource> {
+    let base = map;
+    let all: Map<string, Resource | null>;
+    if (map instanceof ResourceView) {
+      base = map.base;
+      all = new Map(map.changes);
+      for (const [name, r] of changes) all.set(name, r);
+    } else all = new Map(changes);
+    let size = base.size;
+    const replaced: string[] = [];
+    const added: string[] = [];
+    for (const [name, r] of [...all]) {
+      const inBase = base.get(name);
+      if (inBase !== undefined) {
+        if (r === inBase) all.delete(name);
+        else {
+          replaced.push(name);
+          if (r === null) size--;
+        }
+      } else if (r === null) all.delete(name);
+      else {
+        added.push(name);
+        size++;
+      }
+    }
+    const view = new ResourceView(base, all, replaced.sort(compareNames), added.sort(compareNames), size);
+    return all.size > MAX_OVERLAY ? new Map(view) : view;
+  }
+
+  get(name: string): Resource | undefined {
+    const r = this.changes.get(name);
+    if (r !== undefined) return r ?? undefined;
+    return this.base.get(name);
+  }
+
+  has(name: string): boolean {
+    const r = this.changes.get(name);
+    if (r !== undefined) return r !== null;
+    return this.base.has(name);
+  }
+
+  *entries(): MapIterator<[string, Resource]> {
+    const { replaced, added, changes } = this;
+    let p = 0;
+    let q = 0;
+    for (const [name, r] of this.base) {
+      while (q < added.length && added[q]! < name) {
+        const a = added[q++]!;
+        yield [a, changes.get(a)!];
+      }
+      if (p < replaced.length && replaced[p] === name) {
+        p++;
+        const c = changes.get(name)!;
+        if (c !== null) yield [name, c];
+      } else yield [name, r];
+    }
+    while (q < added.length) {
+      const a = added[q++]!;
+      yield [a, changes.get(a)!];
+    }
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): MapIterator<Resource> {
+    for (const [, r] of this.entries()) yield r;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Resource]> {
+    return this.entries();
+  }
+
+  forEach(f: (value: Resource, key: string, map: ReadonlyMap<string, Resource>) => void, thisArg?: unknown): void {
+    for (const [name, r] of this.entries()) f.call(thisArg, r, name, this);
+  }
+
+  /** As the admin API shows a Map. */
+  toJSON(): Record<string, Resource> {
+    return Object.fromEntries(this.entries());
+  }
 }
 
 export function snapshotOf(types: Record<TypeUrl, TypeSnapshot>): Snapshot {
