@@ -26,6 +26,17 @@ export interface Received {
   readonly names?: readonly string[];
 }
 
+/** Envoy's default initial stream and connection window. */
+const ENVOY_WINDOW = 256 * 1024 * 1024;
+
+let ctor: grpc.ServiceClientConstructor | undefined;
+
+/** The ADS client class, made once: loading the protos per client cost the bench seconds of CPU at M = 1,000. */
+function clientConstructor(): grpc.ServiceClientConstructor {
+  ctor ??= grpc.makeGenericClientConstructor(adsPackageDefinition()[SERVICE] as grpc.ServiceDefinition, SERVICE);
+  return ctor;
+}
+
 type Call = grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>;
 
 export class FleetClient {
@@ -48,11 +59,15 @@ export class FleetClient {
     private readonly subscribe: ReadonlyArray<readonly [TypeUrl, readonly string[]]> = SUBSCRIBE,
     private readonly recordNames = false,
   ) {
-    const Ctor = grpc.makeGenericClientConstructor(adsPackageDefinition()[SERVICE] as grpc.ServiceDefinition, SERVICE);
-    this.client = new Ctor(target, grpc.credentials.createInsecure(), {
+    this.client = new (clientConstructor())(target, grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 500,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // HTTP/2 flow-control window of the connection and stream, as Envoy's xDS client has
+      // (Http2ProtocolOptions initial_stream/connection_window_size default: 256 MiB). With
+      // Node's 64 KiB default a 190 KB RouteConfiguration needs WINDOW_UPDATE round trips.
+      // B5_CLIENT_WINDOW overrides it (65535: Node's default).
+      'grpc-node.flow_control_window': Number(process.env['B5_CLIENT_WINDOW'] ?? ENVOY_WINDOW),
     });
   }
 
