@@ -6,11 +6,12 @@
 // and SDS resources wait until the stream's listeners and routes are ACKed.
 import type { Resource, Snapshot, TypeSnapshot } from '../cache/types.js';
 import { SHORT_NAMES, type TypeUrl } from '../type-urls.js';
-import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from './messages.js';
+import { EncodedResponse } from './encoded.js';
+import type { DeltaDiscoveryRequest } from './messages.js';
 import { isReferenced, isReferring, PUSH_ORDER, REFERRING } from './push-order.js';
 import type { ProtocolStream, StreamContext } from './stream-context.js';
 import { DeltaSubscription, WILDCARD } from './subscription.js';
-import { deltaResourceOf } from './wire.js';
+import { deltaBodyOf } from './wire.js';
 
 /** In `rejected`, the version that stands for "the removal was rejected". */
 const REMOVAL = '';
@@ -56,7 +57,7 @@ class DeltaType {
 export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
   private readonly types = new Map<TypeUrl, DeltaType>();
 
-  constructor(private readonly ctx: StreamContext<DeltaDiscoveryResponse>) {}
+  constructor(private readonly ctx: StreamContext<EncodedResponse>) {}
 
   onRequest(typeUrl: TypeUrl, req: DeltaDiscoveryRequest): void {
     let st = this.types.get(typeUrl);
@@ -151,13 +152,7 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
 
   private send(t: TypeUrl, st: DeltaType, ts: TypeSnapshot, plan: Plan): void {
     const nonce = this.ctx.nextNonce();
-    this.ctx.send({
-      system_version_info: ts.version,
-      resources: plan.updates.map(deltaResourceOf),
-      type_url: t,
-      removed_resources: plan.removals,
-      nonce,
-    });
+    this.ctx.send(new EncodedResponse(deltaBodyOf(t, ts, plan.updates, plan.removals), nonce));
     const undo = new Map<string, string | undefined>();
     const sent = new Map<string, string>();
     for (const r of plan.updates) {
