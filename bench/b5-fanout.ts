@@ -119,17 +119,23 @@ interface ChangeResult {
   readonly bytesPerClient: number;
   readonly responsesPerClient: number;
   /** From the control plane's metrics: translations during the change and their time; publish → all ACKed (xgate_push_duration_seconds). */
-  readonly controlPlane: { readonly translations: number; readonly translationMs: number; readonly pushes: number; readonly pushMs: number };
+  /** CPU of this process (the client fleet) over the same stretch. */
+  readonly fleetCpuMs: number;
+  readonly controlPlane: { readonly translations: number; readonly translationMs: number; readonly pushes: number; readonly pushMs: number; readonly cpuMs: number; readonly gcMs: number; readonly majorGcs: number };
 }
 
 /** Translation and push-duration histogram totals (all label sets). */
-function timings(text: string): { translations: number; translationS: number; pushes: number; pushS: number } {
+function timings(text: string): { translations: number; translationS: number; pushes: number; pushS: number; cpuS: number; gcS: number; gcMajor: number } {
   const z = (x: number) => (Number.isFinite(x) ? x : 0);
+  const major = /^xgate_nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(text);
   return {
     translations: z(metric(text, 'xgate_translation_duration_seconds_count')),
     translationS: z(metric(text, 'xgate_translation_duration_seconds_sum')),
     pushes: z(metric(text, 'xgate_push_duration_seconds_count')),
     pushS: z(metric(text, 'xgate_push_duration_seconds_sum')),
+    cpuS: z(metric(text, 'xgate_process_cpu_seconds_total')),
+    gcS: z(metric(text, 'xgate_nodejs_gc_duration_seconds_sum')),
+    gcMajor: major ? Number(major[1]) : 0,
   };
 }
 
@@ -246,11 +252,14 @@ export const b5: Benchmark = {
               const typeUrl = kind === 'route' ? ROUTE : ENDPOINT;
               const before = timings((await admin(adminPort, '/metrics')).text);
               const hr0 = process.hrtime.bigint();
+              const cpu0 = process.cpuUsage();
               const t0 = performance.now();
               if (kind === 'route') write('10-b5-ingress.yaml', [b5Ingress(++extra)]);
               else write('11-b5-endpoints.yaml', b5Endpoints((eps = eps === 2 ? 3 : 2)));
               await allHave((c) => (c.ackedAt.get(typeUrl) ?? 0) > t0, 60_000, `${kind} change`);
               await sleep(300); // stragglers of the same push (other types)
+              const cpu = process.cpuUsage(cpu0);
+              const fleetCpuMs = round((cpu.user + cpu.system) / 1000, 0);
               const after = timings((await admin(adminPort, '/metrics')).text);
               const ackMs = clients.map((c) => round(c.ackedAt.get(typeUrl)! - t0, 1));
               const bytes = clients.reduce((a, c) => a + c.since(t0).reduce((b, r) => b + r.bytes, 0), 0);
@@ -263,9 +272,13 @@ export const b5: Benchmark = {
                 translationMs: round((after.translationS - before.translationS) * 1000, 1),
                 pushes: after.pushes - before.pushes,
                 pushMs: round((after.pushS - before.pushS) * 1000, 1),
+                // CPU of the whole process (every thread) and GC pauses from the change until 300 ms after the last ACK
+                cpuMs: round((after.cpuS - before.cpuS) * 1000, 0),
+                gcMs: round((after.gcS - before.gcS) * 1000, 1),
+                majorGcs: after.gcMajor - before.gcMajor,
               };
-              changes.push({ kind, ackMs, p50: percentile(ackMs, 50), p99: percentile(ackMs, 99), max, bytesPerClient: Math.round(bytes / m), responsesPerClient: round(responses / m, 2), controlPlane });
-              ctx.log(`b5 ${mode} M=${m}: ${kind} change → all ACKed: p50 ${percentile(ackMs, 50)} ms, p99 ${percentile(ackMs, 99)} ms, ${Math.round(bytes / m)} bytes/client; control plane: ${controlPlane.translations} translation(s) ${controlPlane.translationMs} ms, publish → all ACKed ${controlPlane.pushes ? `${controlPlane.pushMs} ms` : 'not observed'}`);
+              changes.push({ kind, ackMs, p50: percentile(ackMs, 50), p99: percentile(ackMs, 99), max, bytesPerClient: Math.round(bytes / m), responsesPerClient: round(responses / m, 2), controlPlane, fleetCpuMs });
+              ctx.log(`b5 ${mode} M=${m}: ${kind} change → all ACKed: p50 ${percentile(ackMs, 50)} ms, p99 ${percentile(ackMs, 99)} ms, ${Math.round(bytes / m)} bytes/client; control plane: ${controlPlane.translations} translation(s) ${controlPlane.translationMs} ms, publish → all ACKed ${controlPlane.pushes ? `${controlPlane.pushMs} ms` : 'not observed'}, CPU ${controlPlane.cpuMs} ms, GC ${controlPlane.gcMs} ms (${controlPlane.majorGcs} major); fleet CPU ${fleetCpuMs} ms`);
               await sleep(300);
             }
 
