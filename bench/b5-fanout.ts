@@ -1,5 +1,6 @@
 // B5 fan-out (benchmarks.md): M lightweight ADS clients (bench/ads-fleet.ts; M = 100
-// and 1,000), state of the world and delta, against the control plane in a child
+// and 1,000; B5_FLEET=grpc-js for @grpc/grpc-js clients, B5_MODES=sotw or delta for one
+// protocol, --profile for CPU profiles of the control plane per change), state of the world and delta, against the control plane in a child
 // process (`xgate serve` on a manifests folder with N Ingresses of the B1 mix), so its
 // memory is its own. Measures: time from one change (a manifest file renamed into
 // place) until each client has ACKed it (p50/p99 over clients, per change), bytes
@@ -13,7 +14,7 @@ import { stringify } from 'yaml';
 import { repoRoot } from '../envoy/binary.js';
 import { ENDPOINT, ROUTE } from '../control-plane/src/xds/type-urls.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
-import { FleetClient } from './ads-fleet.js';
+import { FleetClient, RawFleetClient, type AdsFleetClient } from './ads-fleet.js';
 import { benchCert } from './cert.js';
 import { freePort } from './gateway.js';
 import { BENCH_CLASS, generate } from './generate.js';
@@ -218,19 +219,19 @@ export const b5: Benchmark = {
           const prof = (phase: string) => (ctx.profileDir ? { dir: ctx.profileDir, name: `b5-${mode}-M${m}-${phase}.cpuprofile` } : undefined);
           const windows: ProfileWindow[] = [];
           let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, prof('run'));
-          const clients: FleetClient[] = [];
+          const clients: AdsFleetClient[] = [];
           try {
             await waitReady(adminPort);
             await sleep(1000);
             const idleBefore = await memoryOf(adminPort);
             const tConnect = performance.now();
             for (let i = 0; i < m; i++) {
-              const c = new FleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode);
+              const c = process.env['B5_FLEET'] === 'grpc-js' ? new FleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode) : new RawFleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode);
               clients.push(c);
               c.connect();
               if (i % 50 === 49) await sleep(20);
             }
-            const allHave = async (pred: (c: FleetClient) => boolean, timeoutMs: number, what: string) => {
+            const allHave = async (pred: (c: AdsFleetClient) => boolean, timeoutMs: number, what: string) => {
               const t0 = performance.now();
               while (!clients.every(pred)) {
                 if (performance.now() - t0 > timeoutMs) throw new Error(`${clients.filter((c) => !pred(c)).length} of ${m} clients: ${what} not within ${timeoutMs} ms`);
@@ -348,7 +349,7 @@ export const b5: Benchmark = {
       rmSync(dir, { recursive: true, force: true });
     }
     return {
-      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, subscriptions: 'LDS, CDS, EDS wildcard; RDS "http"', change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
+      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, subscriptions: 'LDS, CDS, EDS wildcard; RDS "http"', fleet: process.env['B5_FLEET'] === 'grpc-js' ? '@grpc/grpc-js clients' : 'raw node:http2 gRPC clients (bench/ads-fleet.ts RawFleetClient)', clientWindow: Number(process.env['B5_CLIENT_WINDOW'] ?? 256 * 1024 * 1024), change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
       targets: B5_TARGETS,
       results,
       errors,
