@@ -1,8 +1,9 @@
 // B5 fan-out (benchmarks.md): M lightweight ADS clients (bench/ads-fleet.ts; M = 100
-// and 1,000; B5_FLEET=grpc-js for @grpc/grpc-js clients, B5_MODES=sotw or delta for one
-// protocol, --profile for CPU profiles of the control plane per change), state of the world and delta, against the control plane in a child
+// and 1,000), state of the world and delta, against the control plane in a child
 // process (`xgate serve` on a manifests folder with N Ingresses of the B1 mix), so its
-// memory is its own. Measures: time from one change (a manifest file renamed into
+// memory is its own. B5_FLEET=grpc-js uses @grpc/grpc-js clients; B5_MODES=sotw (or
+// delta) runs one protocol; --profile writes the child's CPU profile and summarises it
+// over the changes. Measures: time from one change (a manifest file renamed into
 // place) until each client has ACKed it (p50/p99 over clients, per change), bytes
 // received per change, control-plane memory per idle connected client, and the time to
 // resync every client after a control-plane restart, with what they were sent again.
