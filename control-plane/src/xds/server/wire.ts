@@ -158,3 +158,19 @@ export function deltaBodyOf(typeUrl: TypeUrl, ts: TypeSnapshot, updates: readonl
   const resources = key.endsWith('\u0001all') ? deltaListOf(ts.resources) : updates.map(deltaResourceOf);
   return memo.set(key, bodyEncoder().deltaBody({ system_version_info: ts.version, resources, type_url: typeUrl, removed_resources: removals }));
 }
+
+const changes = new WeakMap<ResourceMap, { readonly to: ResourceMap; readonly names: readonly string[] }>();
+
+/**
+ * Names whose version differs between two resource maps (added, changed or gone), worked
+ * out once for every stream that moves from `from` to `to`.
+ */
+export function changedNames(from: ResourceMap, to: ResourceMap): readonly string[] {
+  const hit = changes.get(from);
+  if (hit && hit.to === to) return hit.names;
+  const names: string[] = [];
+  for (const [name, r] of to) if (from.get(name)?.version !== r.version) names.push(name);
+  for (const name of from.keys()) if (!to.has(name)) names.push(name);
+  changes.set(from, { to, names });
+  return names;
+}
