@@ -1,23 +1,26 @@
 // B5 fan-out (benchmarks.md): M lightweight ADS clients (bench/ads-fleet.ts; M = 100
 // and 1,000), state of the world and delta, against the control plane in a child
 // process (`xgate serve` on a manifests folder with N Ingresses of the B1 mix), so its
-// memory is its own. Measures: time from one change (a manifest file renamed into
+// memory is its own. B5_FLEET=grpc-js uses @grpc/grpc-js clients; B5_MODES=sotw (or
+// delta) runs one protocol; --profile writes the child's CPU profile and summarises it
+// over the changes. Measures: time from one change (a manifest file renamed into
 // place) until each client has ACKed it (p50/p99 over clients, per change), bytes
 // received per change, control-plane memory per idle connected client, and the time to
 // resync every client after a control-plane restart, with what they were sent again.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { repoRoot } from '../envoy/binary.js';
 import { ENDPOINT, ROUTE } from '../control-plane/src/xds/type-urls.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
-import { FleetClient } from './ads-fleet.js';
+import { FleetClient, RawFleetClient, type AdsFleetClient } from './ads-fleet.js';
 import { benchCert } from './cert.js';
 import { freePort } from './gateway.js';
 import { BENCH_CLASS, generate } from './generate.js';
 import { percentile } from './probe.js';
+import { summarize, type Category, type CpuProfile, type ProfileSummary } from './profile.js';
 import { round, stats, table } from './report.js';
 
 export const B5_TARGETS = { ackP99Ms: 500, memoryPerIdleClientKiB: 150, resyncMs: 5000 } as const;
@@ -29,13 +32,13 @@ interface ControlPlaneProcess {
   readonly exited: Promise<void>;
 }
 
-function startChild(dir: string, xdsPort: number, adminPort: number, httpPort: number, logFile: string): ControlPlaneProcess {
+function startChild(dir: string, xdsPort: number, adminPort: number, httpPort: number, profile?: { dir: string; name: string }): ControlPlaneProcess {
+  const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', profile.name] : [];
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot(), 'bin', 'xgate.js'), 'serve', '--manifests', dir, '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--https-port', String(httpPort + 1), '--bind-address', '127.0.0.1', '--log-level', 'warn'],
+    [...nodeArgs, path.join(repoRoot(), 'bin', 'xgate.js'), 'serve', '--manifests', dir, '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--https-port', String(httpPort + 1), '--bind-address', '127.0.0.1', '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env } },
   );
-  void logFile;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { child, exited };
 }
@@ -117,6 +120,72 @@ interface ChangeResult {
   readonly max: number;
   readonly bytesPerClient: number;
   readonly responsesPerClient: number;
+  /** From the control plane's metrics: translations during the change and their time; publish → all ACKed (xgate_push_duration_seconds). */
+  /** CPU of this process (the client fleet) over the same stretch. */
+  readonly fleetCpuMs: number;
+  readonly controlPlane: { readonly translations: number; readonly translationMs: number; readonly pushes: number; readonly pushMs: number; readonly cpuMs: number; readonly gcMs: number; readonly majorGcs: number };
+}
+
+/** Translation and push-duration histogram totals (all label sets). */
+function timings(text: string): { translations: number; translationS: number; pushes: number; pushS: number; cpuS: number; gcS: number; gcMajor: number } {
+  const z = (x: number) => (Number.isFinite(x) ? x : 0);
+  const major = /^xgate_nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(text);
+  return {
+    translations: z(metric(text, 'xgate_translation_duration_seconds_count')),
+    translationS: z(metric(text, 'xgate_translation_duration_seconds_sum')),
+    pushes: z(metric(text, 'xgate_push_duration_seconds_count')),
+    pushS: z(metric(text, 'xgate_push_duration_seconds_sum')),
+    cpuS: z(metric(text, 'xgate_process_cpu_seconds_total')),
+    gcS: z(metric(text, 'xgate_nodejs_gc_duration_seconds_sum')),
+    gcMajor: major ? Number(major[1]) : 0,
+  };
+}
+
+/** A stretch of the child's run (CLOCK_MONOTONIC µs, the clock of V8's profiles) to summarise. */
+interface ProfileWindow {
+  readonly label: string;
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+const CATEGORIES: readonly Category[] = [
+  { name: 'gc', match: (f) => f.functionName === '(garbage collector)' },
+  { name: 'xds server', match: (f) => f.url.includes('/xds/server/') },
+  { name: 'xds observers (proxies, metrics)', match: (f) => /\/xds\/(proxies|nack-reporter)|\/admin\/metrics/.test(f.url) },
+  { name: 'snapshot encode', match: (f) => /\/xds\/(cache|encode)/.test(f.url) },
+  { name: 'translate', match: (f) => f.url.includes('/translate/') },
+  { name: 'model', match: (f) => f.url.includes('/model/') },
+  { name: 'pipeline/sources', match: (f) => /\/(pipeline|sources)\//.test(f.url) },
+  { name: 'protobufjs', match: (f) => f.url.includes('protobufjs') },
+  { name: 'grpc-js', match: (f) => f.url.includes('@grpc/grpc-js') },
+  { name: 'node http2/net', match: (f) => /node:internal\/(http2|net|stream|streams)/.test(f.url) },
+  { name: 'node other', match: (f) => f.url.startsWith('node:') },
+  { name: 'idle', match: (f) => f.functionName === '(idle)' },
+  { name: 'program (native)', match: (f) => f.functionName === '(program)' },
+];
+
+/** The samples of a --cpu-prof profile that fall in the windows, summarised; undefined if there is no profile. */
+function summarizeWindows(file: string, windows: readonly ProfileWindow[]): ProfileSummary | undefined {
+  if (!existsSync(file) || windows.length === 0) return undefined;
+  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const samples: number[] = [];
+  // summarize() weighs sample j by delta j+1: each kept sample takes its own weight along
+  const deltas: number[] = [0];
+  let t = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i]!;
+    if (windows.some((w) => t >= w.fromUs && t < w.toUs)) {
+      samples.push(p.samples[i]!);
+      deltas.push(i + 1 < p.timeDeltas.length ? p.timeDeltas[i + 1]! : 0);
+    }
+  }
+  return summarize({ ...p, samples, timeDeltas: deltas.slice(0, samples.length) }, CATEGORIES, [], 15);
+}
+
+function formatSummary(s: ProfileSummary): string {
+  const cat = s.breakdown.map((b) => `    ${b.category}: ${b.ms} ms (${Math.round(b.share * 100)}%)`).join('\n');
+  const top = s.topSelf.map((b) => `    ${b.ms} ms ${b.function}`).join('\n');
+  return `  by category:\n${cat}\n  top self time:\n${top}`;
 }
 
 export const b5: Benchmark = {
@@ -125,7 +194,8 @@ export const b5: Benchmark = {
   title: 'B5 fan-out: M lightweight ADS clients (SotW and delta): ACK latency, bytes, memory per client, resync after restart',
   async run(ctx: BenchContext): Promise<BenchOutcome> {
     const fleet = ctx.sizes ?? (ctx.quick ? [10] : [100, 1000]);
-    const modes = ['sotw', 'delta'] as const;
+    // B5_MODES=sotw (or delta) runs one protocol only (profiling, quicker iterations).
+    const modes = (['sotw', 'delta'] as const).filter((x) => !process.env['B5_MODES'] || process.env['B5_MODES'].split(',').includes(x));
     const n = ctx.quick ? 20 : 100;
     const changesPerKind = ctx.repeats ?? (ctx.quick ? 1 : 5);
     const errors: string[] = [];
@@ -147,20 +217,22 @@ export const b5: Benchmark = {
           write('10-b5-ingress.yaml', [b5Ingress(extra)]);
           write('11-b5-endpoints.yaml', b5Endpoints(eps));
           const [xdsPort, adminPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-          let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, '');
-          const clients: FleetClient[] = [];
+          const prof = (phase: string) => (ctx.profileDir ? { dir: ctx.profileDir, name: `b5-${mode}-M${m}-${phase}.cpuprofile` } : undefined);
+          const windows: ProfileWindow[] = [];
+          let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, prof('run'));
+          const clients: AdsFleetClient[] = [];
           try {
             await waitReady(adminPort);
             await sleep(1000);
             const idleBefore = await memoryOf(adminPort);
             const tConnect = performance.now();
             for (let i = 0; i < m; i++) {
-              const c = new FleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode);
+              const c = process.env['B5_FLEET'] === 'grpc-js' ? new FleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode) : new RawFleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode);
               clients.push(c);
               c.connect();
               if (i % 50 === 49) await sleep(20);
             }
-            const allHave = async (pred: (c: FleetClient) => boolean, timeoutMs: number, what: string) => {
+            const allHave = async (pred: (c: AdsFleetClient) => boolean, timeoutMs: number, what: string) => {
               const t0 = performance.now();
               while (!clients.every(pred)) {
                 if (performance.now() - t0 > timeoutMs) throw new Error(`${clients.filter((c) => !pred(c)).length} of ${m} clients: ${what} not within ${timeoutMs} ms`);
@@ -180,16 +252,35 @@ export const b5: Benchmark = {
             for (let k = 0; k < changesPerKind * 2; k++) {
               const kind = k % 2 === 0 ? 'route' : 'endpoints';
               const typeUrl = kind === 'route' ? ROUTE : ENDPOINT;
+              const before = timings((await admin(adminPort, '/metrics')).text);
+              const hr0 = process.hrtime.bigint();
+              const cpu0 = process.cpuUsage();
               const t0 = performance.now();
               if (kind === 'route') write('10-b5-ingress.yaml', [b5Ingress(++extra)]);
               else write('11-b5-endpoints.yaml', b5Endpoints((eps = eps === 2 ? 3 : 2)));
               await allHave((c) => (c.ackedAt.get(typeUrl) ?? 0) > t0, 60_000, `${kind} change`);
               await sleep(300); // stragglers of the same push (other types)
+              const cpu = process.cpuUsage(cpu0);
+              const fleetCpuMs = round((cpu.user + cpu.system) / 1000, 0);
+              const after = timings((await admin(adminPort, '/metrics')).text);
               const ackMs = clients.map((c) => round(c.ackedAt.get(typeUrl)! - t0, 1));
               const bytes = clients.reduce((a, c) => a + c.since(t0).reduce((b, r) => b + r.bytes, 0), 0);
               const responses = clients.reduce((a, c) => a + c.since(t0).length, 0);
-              changes.push({ kind, ackMs, p50: percentile(ackMs, 50), p99: percentile(ackMs, 99), max: Math.max(...ackMs), bytesPerClient: Math.round(bytes / m), responsesPerClient: round(responses / m, 2) });
-              ctx.log(`b5 ${mode} M=${m}: ${kind} change → all ACKed: p50 ${percentile(ackMs, 50)} ms, p99 ${percentile(ackMs, 99)} ms, ${Math.round(bytes / m)} bytes/client`);
+              const max = Math.max(...ackMs);
+              windows.push({ label: `${kind} ${k >> 1}`, fromUs: Number(hr0 / 1000n), toUs: Number(hr0 / 1000n) + Math.round(max * 1000) });
+              // The control plane's own view: translation time(s) of this change, and publish → all ACKed.
+              const controlPlane = {
+                translations: after.translations - before.translations,
+                translationMs: round((after.translationS - before.translationS) * 1000, 1),
+                pushes: after.pushes - before.pushes,
+                pushMs: round((after.pushS - before.pushS) * 1000, 1),
+                // CPU of the whole process (every thread) and GC pauses from the change until 300 ms after the last ACK
+                cpuMs: round((after.cpuS - before.cpuS) * 1000, 0),
+                gcMs: round((after.gcS - before.gcS) * 1000, 1),
+                majorGcs: after.gcMajor - before.gcMajor,
+              };
+              changes.push({ kind, ackMs, p50: percentile(ackMs, 50), p99: percentile(ackMs, 99), max, bytesPerClient: Math.round(bytes / m), responsesPerClient: round(responses / m, 2), controlPlane, fleetCpuMs });
+              ctx.log(`b5 ${mode} M=${m}: ${kind} change → all ACKed: p50 ${percentile(ackMs, 50)} ms, p99 ${percentile(ackMs, 99)} ms, ${Math.round(bytes / m)} bytes/client; control plane: ${controlPlane.translations} translation(s) ${controlPlane.translationMs} ms, publish → all ACKed ${controlPlane.pushes ? `${controlPlane.pushMs} ms` : 'not observed'}, CPU ${controlPlane.cpuMs} ms, GC ${controlPlane.gcMs} ms (${controlPlane.majorGcs} major); fleet CPU ${fleetCpuMs} ms`);
               await sleep(300);
             }
 
@@ -200,7 +291,7 @@ export const b5: Benchmark = {
             await cp.exited;
             const tSpawn = performance.now();
             const shutdownMs = round(tSpawn - tKill, 0);
-            cp = startChild(dir, xdsPort, adminPort, httpPort, '');
+            cp = startChild(dir, xdsPort, adminPort, httpPort, prof('restarted'));
             await waitReady(adminPort);
             const readyMs = round(performance.now() - tSpawn, 0);
             await allHave((c, ) => c.streams > streamsBefore[clients.indexOf(c)]!, 60_000, 'reconnect');
@@ -218,6 +309,16 @@ export const b5: Benchmark = {
             const resentBytes = after.reduce((a, rs) => a + rs.reduce((b, r) => b + r.bytes, 0), 0);
             const resentResponses = after.reduce((a, rs) => a + rs.length, 0);
             ctx.log(`b5 ${mode} M=${m}: restart (old process exited ${shutdownMs} ms after SIGTERM) → all ${m} resynced ${resyncMs} ms after the new process was spawned (ready after ${readyMs} ms); ${resentResponses} responses, ${resent} resources, ${resentBytes} bytes sent again`);
+
+            if (ctx.profileDir) {
+              writeFileSync(path.join(ctx.profileDir, `b5-${mode}-M${m}-windows.json`), JSON.stringify(windows));
+              for (const kind of ['route', 'endpoints']) {
+                const file = path.join(ctx.profileDir, `b5-${mode}-M${m}-run.cpuprofile`);
+                const w = windows.filter((x) => x.label.startsWith(kind));
+                const summary = summarizeWindows(file, w);
+                if (summary) ctx.log(`b5 ${mode} M=${m}: control-plane CPU during the ${w.length} ${kind} changes (${summary.totalMs} ms of samples)\n${formatSummary(summary)}`);
+              }
+            }
 
             const route = changes.filter((c) => c.kind === 'route');
             const ep = changes.filter((c) => c.kind === 'endpoints');
@@ -249,7 +350,7 @@ export const b5: Benchmark = {
       rmSync(dir, { recursive: true, force: true });
     }
     return {
-      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, subscriptions: 'LDS, CDS, EDS wildcard; RDS "http"', change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
+      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, subscriptions: 'LDS, CDS, EDS wildcard; RDS "http"', fleet: process.env['B5_FLEET'] === 'grpc-js' ? '@grpc/grpc-js clients' : 'raw node:http2 gRPC clients (bench/ads-fleet.ts RawFleetClient)', clientWindow: Number(process.env['B5_CLIENT_WINDOW'] ?? 256 * 1024 * 1024), change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
       targets: B5_TARGETS,
       results,
       errors,

@@ -1,28 +1,15 @@
 // The AggregatedDiscoveryService implementation: one Session per stream, SotW or
 // delta, and the set of open sessions (to count them and to end them on shutdown).
-import * as grpc from '@grpc/grpc-js';
-import { adsPackageDefinition } from '../../../../protos/loader.js';
+import type * as grpc from '@grpc/grpc-js';
 import { DeltaStream } from './delta.js';
-import type {
-  DeltaDiscoveryRequest,
-  DeltaDiscoveryResponse,
-  DiscoveryRequest,
-  DiscoveryResponse,
-} from './messages.js';
+import type { EncodedResponse } from './encoded.js';
+import type { DeltaDiscoveryRequest, DiscoveryRequest } from './messages.js';
 import { Session, type SessionDeps } from './session.js';
 import { SotwStream } from './sotw.js';
 
-export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+export { ADS_SERVICE, adsServiceDefinition } from './definition.js';
 
-let definition: grpc.ServiceDefinition | undefined;
-
-/** The ADS service definition, loaded once per process. */
-export function adsServiceDefinition(): grpc.ServiceDefinition {
-  definition ??= adsPackageDefinition()[ADS_SERVICE] as grpc.ServiceDefinition;
-  return definition;
-}
-
-type AnySession = Session<DiscoveryRequest, DiscoveryResponse> | Session<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
+type AnySession = Session<DiscoveryRequest, EncodedResponse> | Session<DeltaDiscoveryRequest, EncodedResponse>;
 
 export class AdsService {
   private nextId = 1;
@@ -32,10 +19,10 @@ export class AdsService {
 
   implementation(): grpc.UntypedServiceImplementation {
     return {
-      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => {
+      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, EncodedResponse>) => {
         this.track(new Session(this.nextId++, 'sotw', call, this.deps, (ctx) => new SotwStream(ctx), this.untrack));
       },
-      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => {
+      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, EncodedResponse>) => {
         this.track(new Session(this.nextId++, 'delta', call, this.deps, (ctx) => new DeltaStream(ctx), this.untrack));
       },
     };

@@ -6,11 +6,13 @@
 // and SDS resources wait until the stream's listeners and routes are ACKed.
 import type { Resource, Snapshot, TypeSnapshot } from '../cache/types.js';
 import { SHORT_NAMES, type TypeUrl } from '../type-urls.js';
-import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from './messages.js';
+import { EncodedResponse } from './encoded.js';
+import type { DeltaDiscoveryRequest } from './messages.js';
 import { isReferenced, isReferring, PUSH_ORDER, REFERRING } from './push-order.js';
 import type { ProtocolStream, StreamContext } from './stream-context.js';
 import { DeltaSubscription, WILDCARD } from './subscription.js';
-import { deltaResourceOf } from './wire.js';
+import { KnownVersions } from './known.js';
+import { changedNames, deltaBodyOf } from './wire.js';
 
 /** In `rejected`, the version that stands for "the removal was rejected". */
 const REMOVAL = '';
@@ -29,11 +31,14 @@ interface Plan {
   readonly removals: string[];
   /** Some removal waits for listeners and routes to be ACKed. */
   readonly held: boolean;
+  /** Once the plan is sent, the client holds exactly the TypeSnapshot (nothing held back or refused). */
+  readonly complete: boolean;
 }
 
 class DeltaType {
   readonly sub = new DeltaSubscription();
-  readonly known = new Map<string, string>();
+  /** name → version the client holds (counting the response in flight). */
+  readonly known = new KnownVersions();
   /** Subscribed names already reported as not existing. */
   readonly toldAbsent = new Set<string>();
   /** name → version (or REMOVAL) the client NACKed: never sent again as is. */
@@ -56,7 +61,7 @@ class DeltaType {
 export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
   private readonly types = new Map<TypeUrl, DeltaType>();
 
-  constructor(private readonly ctx: StreamContext<DeltaDiscoveryResponse>) {}
+  constructor(private readonly ctx: StreamContext<EncodedResponse>) {}
 
   onRequest(typeUrl: TypeUrl, req: DeltaDiscoveryRequest): void {
     let st = this.types.get(typeUrl);
@@ -116,6 +121,7 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
       const plan = plans.get(t) ?? this.plan(st, ts, referringUnsettled && isReferenced(t));
       if (isEmpty(plan) && !st.answerEmpty) {
         if (!plan.held) st.settledOn = ts;
+        this.settleKnown(st, ts, plan);
         continue;
       }
       if (st.inFlight) {
@@ -131,33 +137,49 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
     const updates: Resource[] = [];
     const removals: string[] = [];
     let held = false;
+    let refused = false;
     const consider = (name: string): void => {
       const r = ts.resources.get(name);
       if (r) {
-        if (st.known.get(name) !== r.version && st.rejected.get(name) !== r.version) updates.push(r);
+        if (st.known.get(name) === r.version) return;
+        if (st.rejected.get(name) === r.version) refused = true;
+        else updates.push(r);
       } else if (st.known.has(name)) {
-        if (st.rejected.get(name) === REMOVAL) return;
-        if (holdRemovals) held = true;
+        if (st.rejected.get(name) === REMOVAL) refused = true;
+        else if (holdRemovals) held = true;
         else removals.push(name);
       } else if (st.sub.names.has(name) && !st.toldAbsent.has(name) && st.rejected.get(name) !== REMOVAL) {
         removals.push(name);
       }
     };
-    if (st.sub.wildcard) for (const name of ts.resources.keys()) consider(name);
-    for (const name of st.sub.names) if (!(st.sub.wildcard && ts.resources.has(name))) consider(name);
-    for (const name of st.known.keys()) if (!ts.resources.has(name) && !st.sub.names.has(name)) consider(name);
-    return { updates, removals, held };
+    const base = st.known.baseMap();
+    if (st.sub.wildcard && base) {
+      // In step with an earlier snapshot: only names that changed since it, and this
+      // stream's own differences and explicit names, can need anything.
+      const changed = changedNames(base, ts.resources);
+      if (st.sub.names.size === 0 && st.known.differences().next().done) for (const name of changed) consider(name);
+      else {
+        const names = new Set(changed);
+        for (const name of st.known.differences()) names.add(name);
+        for (const name of st.sub.names) names.add(name);
+        for (const name of names) consider(name);
+      }
+    } else {
+      if (st.sub.wildcard) for (const name of ts.resources.keys()) consider(name);
+      for (const name of st.sub.names) if (!(st.sub.wildcard && ts.resources.has(name))) consider(name);
+      for (const name of st.known.keys()) if (!ts.resources.has(name) && !st.sub.names.has(name)) consider(name);
+    }
+    return { updates, removals, held, complete: !held && !refused };
+  }
+
+  /** After a plan for `ts` is sent (or found empty): a wildcard client that now holds exactly `ts` shares its map. */
+  private settleKnown(st: DeltaType, ts: TypeSnapshot, plan: Plan): void {
+    if (plan.complete && st.sub.wildcard && st.known.baseMap() !== ts.resources) st.known.rebase(ts.resources);
   }
 
   private send(t: TypeUrl, st: DeltaType, ts: TypeSnapshot, plan: Plan): void {
     const nonce = this.ctx.nextNonce();
-    this.ctx.send({
-      system_version_info: ts.version,
-      resources: plan.updates.map(deltaResourceOf),
-      type_url: t,
-      removed_resources: plan.removals,
-      nonce,
-    });
+    this.ctx.send(new EncodedResponse(deltaBodyOf(t, ts, plan.updates, plan.removals), nonce));
     const undo = new Map<string, string | undefined>();
     const sent = new Map<string, string>();
     for (const r of plan.updates) {
@@ -173,6 +195,7 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
       st.known.delete(name);
       if (st.sub.names.has(name)) st.toldAbsent.add(name);
     }
+    this.settleKnown(st, ts, plan);
     st.inFlight = { nonce, version: ts.version, undo, sent };
     st.answerEmpty = false;
     st.settledOn = undefined;
@@ -198,12 +221,13 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
       this.ctx.observers.nacked(this.ctx.id, t, done.version, message);
     } else {
       st.nacked = false;
-      this.ctx.observers.acked(this.ctx.id, t, done.version, [...st.known.keys()]);
+      this.ctx.observers.acked(this.ctx.id, t, done.version, st.known.names());
     }
   }
 }
 
-const NOTHING: Plan = { updates: [], removals: [], held: false };
+// Not `complete`: finding nothing new for a referring type must not rebase what it holds.
+const NOTHING: Plan = { updates: [], removals: [], held: false, complete: false };
 
 function isEmpty(plan: Plan): boolean {
   return plan.updates.length === 0 && plan.removals.length === 0;

@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { SnapshotCache, XdsObserver } from '../cache/types.js';
 import { AdsService, adsServiceDefinition } from './ads.js';
+import { FlushQueue } from './flush-queue.js';
 import { silentLogger, type XdsLogger } from './logger.js';
 import { ObserverFanout } from './observers.js';
 import type { Authorize } from './session.js';
@@ -23,6 +24,11 @@ export interface XdsServerOptions {
   readonly maxNamesPerType?: number;
   /** How long close() lets streams end before cutting connections (default 2,000 ms). */
   readonly shutdownGraceMs?: number;
+  /**
+   * Longest run of stream flushes (sends) in one turn of the event loop, in ms (default 5):
+   * between runs, what was sent goes out and ACKs come in.
+   */
+  readonly flushSliceMs?: number;
   /** Passed to grpc.Server (keepalive, message sizes…). */
   readonly grpcOptions?: grpc.ServerOptions;
 }
@@ -43,6 +49,7 @@ export async function startXdsServer(options: XdsServerOptions): Promise<XdsServ
     logger,
     authorize: options.authorize,
     maxNamesPerType: options.maxNamesPerType ?? 200_000,
+    flushes: new FlushQueue(options.flushSliceMs ?? 5),
   });
   const server = new grpc.Server(options.grpcOptions);
   server.addService(adsServiceDefinition(), service.implementation());

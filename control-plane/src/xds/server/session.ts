@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { NodeInfo, SnapshotCache, XdsObserver } from '../cache/types.js';
 import { isTypeUrl } from '../type-urls.js';
+import type { Flushable, FlushQueue } from './flush-queue.js';
 import type { XdsLogger } from './logger.js';
 import type { ProtoNode } from './messages.js';
 import { nodeInfoOf } from './node-info.js';
@@ -23,6 +24,8 @@ export interface SessionDeps {
   readonly logger: XdsLogger;
   readonly authorize: Authorize | undefined;
   readonly maxNamesPerType: number;
+  /** Where the streams' flushes wait their turn (one queue per server). */
+  readonly flushes: FlushQueue;
 }
 
 export type StreamKind = 'sotw' | 'delta';
@@ -35,12 +38,11 @@ interface AdsRequest {
 /** Unknown type URLs one stream logs at warn level; later ones only at debug. */
 const MAX_WARNED_TYPES = 8;
 
-export class Session<Req extends AdsRequest, Res> {
+export class Session<Req extends AdsRequest, Res> implements Flushable {
   private handler: ProtocolStream<Req> | undefined;
   private closed = false;
   private connected = false;
   private unsubscribe: (() => void) | undefined;
-  private flushTimer: NodeJS.Immediate | undefined;
   private nonces = 0;
   private readonly warnedTypes = new Set<string>();
 
@@ -128,17 +130,18 @@ export class Session<Req extends AdsRequest, Res> {
 
   /** Flushes once after the current burst of requests and snapshot changes. */
   private scheduleFlush(): void {
-    if (this.flushTimer || this.closed) return;
-    this.flushTimer = setImmediate(() => {
-      this.flushTimer = undefined;
-      if (this.closed) return;
-      try {
-        this.handler?.flush();
-      } catch (err) {
-        this.deps.logger.error({ err, stream: this.id }, 'xDS push failed');
-        this.finish(grpc.status.INTERNAL, 'internal error');
-      }
-    });
+    if (!this.closed) this.deps.flushes.schedule(this);
+  }
+
+  /** Sends what the stream's requests and the current snapshot call for (FlushQueue calls it). */
+  flushNow(): void {
+    if (this.closed) return;
+    try {
+      this.handler?.flush();
+    } catch (err) {
+      this.deps.logger.error({ err, stream: this.id }, 'xDS push failed');
+      this.finish(grpc.status.INTERNAL, 'internal error');
+    }
   }
 
   private unknownType(typeUrl: string): void {
@@ -154,8 +157,7 @@ export class Session<Req extends AdsRequest, Res> {
   private cleanup(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.flushTimer) clearImmediate(this.flushTimer);
-    this.flushTimer = undefined;
+    this.deps.flushes.cancel(this);
     this.unsubscribe?.();
     if (this.connected) this.deps.observers.disconnected(this.id);
     this.onClosed(this);

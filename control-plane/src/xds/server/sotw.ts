@@ -6,11 +6,12 @@
 // version, full-state CDS (and EDS, SDS) keep what the proxy holds and is about to lose.
 import type { Resource, Snapshot } from '../cache/types.js';
 import { SHORT_NAMES, type TypeUrl } from '../type-urls.js';
-import type { DiscoveryRequest, DiscoveryResponse } from './messages.js';
+import { EncodedResponse } from './encoded.js';
+import type { DiscoveryRequest } from './messages.js';
 import { isReferenced, isReferring, PUSH_ORDER, REFERRING } from './push-order.js';
 import type { ProtocolStream, StreamContext } from './stream-context.js';
 import { Subscription } from './subscription.js';
-import { anyListOf, compare, namesOf, versionOf, type ResourceMap } from './wire.js';
+import { compare, namesOf, selectionOf, sotwBodyOf, versionOf, type ResourceMap } from './wire.js';
 
 interface Offer {
   readonly version: string;
@@ -37,7 +38,7 @@ class SotwType {
 export class SotwStream implements ProtocolStream<DiscoveryRequest> {
   private readonly types = new Map<TypeUrl, SotwType>();
 
-  constructor(private readonly ctx: StreamContext<DiscoveryResponse>) {}
+  constructor(private readonly ctx: StreamContext<EncodedResponse>) {}
 
   onRequest(typeUrl: TypeUrl, req: DiscoveryRequest): void {
     let st = this.types.get(typeUrl);
@@ -105,16 +106,13 @@ export class SotwStream implements ProtocolStream<DiscoveryRequest> {
       resources = ts.resources;
       version = ts.version;
     } else {
-      const m = new Map<string, Resource>();
-      for (const n of [...st.sub.names].sort(compare)) {
-        const r = ts.resources.get(n);
-        if (r) m.set(n, r);
-      }
-      resources = m;
-      version = versionOf(m);
+      // Streams that name the same resources share one selection (and so one encoded body).
+      const sorted = st.sub.sorted();
+      ({ resources, version } = selectionOf(ts.resources, sorted.names, sorted.key));
     }
-    if (keepLosing && isReferenced(t) && st.acked) {
-      const losing = [...st.acked.resources].filter(([n]) => !resources.has(n) && st.sub.wants(n));
+    if (keepLosing && isReferenced(t) && st.acked && st.acked.resources !== resources) {
+      const losing: [string, Resource][] = [];
+      for (const [n, r] of st.acked.resources) if (!resources.has(n) && st.sub.wants(n)) losing.push([n, r]);
       if (losing.length > 0) {
         const m = new Map([...resources, ...losing].sort(([a], [b]) => compare(a, b)));
         resources = m;
@@ -132,7 +130,7 @@ export class SotwStream implements ProtocolStream<DiscoveryRequest> {
 
   private send(t: TypeUrl, st: SotwType, offer: Offer): void {
     const nonce = this.ctx.nextNonce();
-    this.ctx.send({ version_info: offer.version, resources: anyListOf(offer.resources), type_url: t, nonce });
+    this.ctx.send(new EncodedResponse(sotwBodyOf(t, offer.version, offer.resources), nonce));
     st.sent = { ...offer, nonce };
     st.pending = true;
     this.ctx.observers.sent(this.ctx.id, t, offer.version, namesOf(offer.resources), nonce);

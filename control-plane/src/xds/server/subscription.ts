@@ -4,7 +4,22 @@ export const WILDCARD = '*';
 
 export class Subscription {
   wildcard = false;
+  /** Change it only through the methods below (they keep `sorted()` current). */
   readonly names = new Set<string>();
+  private sortedNames: { readonly names: readonly string[]; readonly key: string } | undefined;
+
+  /** The explicit names sorted by UTF-16 code units, and one string standing for the list. */
+  sorted(): { readonly names: readonly string[]; readonly key: string } {
+    if (!this.sortedNames) {
+      const names = [...this.names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      this.sortedNames = { names, key: names.join('\u0000') };
+    }
+    return this.sortedNames;
+  }
+
+  protected changed(): void {
+    this.sortedNames = undefined;
+  }
 
   /** True if a resource of this name belongs in what the stream gets. */
   wants(name: string): boolean {
@@ -18,8 +33,11 @@ export class Subscription {
   setSotw(resourceNames: readonly string[], first: boolean): void {
     const legacyWildcard = resourceNames.length === 0 && (first || (this.wildcard && this.names.size === 0));
     this.wildcard = legacyWildcard || resourceNames.includes(WILDCARD);
+    const before = this.sortedNames;
     this.names.clear();
     for (const n of resourceNames) if (n !== WILDCARD) this.names.add(n);
+    // A SotW client repeats its list with every ACK: keep the sorted list when it is the same.
+    if (!before || before.names.length !== this.names.size || before.names.some((n) => !this.names.has(n))) this.changed();
   }
 }
 
@@ -39,6 +57,7 @@ export class DeltaSubscription extends Subscription {
       else if (!this.names.has(n)) {
         this.names.add(n);
         added.push(n);
+        this.changed();
       }
     }
     return added;
@@ -49,7 +68,10 @@ export class DeltaSubscription extends Subscription {
     const removed: string[] = [];
     for (const n of names) {
       if (n === WILDCARD) this.wildcard = false;
-      else if (this.names.delete(n)) removed.push(n);
+      else if (this.names.delete(n)) {
+        removed.push(n);
+        this.changed();
+      }
     }
     return removed;
   }
