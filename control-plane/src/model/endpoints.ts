@@ -266,20 +266,27 @@ function updatedIndex(last: SliceIndex, slices: Slices): SliceIndex | undefined 
  * the middle, a relist) or a slice moved to another service: see byLookup.
  */
 function inOrder(last: SliceIndex, slices: Slices): SliceIndex | undefined {
-  const a = last.slices.entries();
-  const b = slices.entries();
+  // Keys and values apart: no entry array made per slice.
+  const ak = last.slices.keys();
+  const av = last.slices.values();
+  const bk = slices.keys();
+  const bv = slices.values();
   /** Changed slices: [before, after]; before undefined when added, after undefined when removed. */
   const changes: [EndpointSlice | undefined, EndpointSlice | undefined][] = [];
   for (;;) {
-    const x = a.next();
-    const y = b.next();
-    if (x.done) {
-      if (y.done) break;
-      changes.push([undefined, y.value[1]]);
-    } else if (y.done) changes.push([x.value[1], undefined]);
-    else if (x.value[0] !== y.value[0]) return undefined;
-    else if (x.value[1] !== y.value[1]) changes.push([x.value[1], y.value[1]]);
-    else continue;
+    const xk = ak.next();
+    const yk = bk.next();
+    if (xk.done) {
+      if (yk.done) break;
+      changes.push([undefined, bv.next().value]);
+    } else if (yk.done) changes.push([av.next().value, undefined]);
+    else if (xk.value !== yk.value) return undefined;
+    else {
+      const x = av.next().value!;
+      const y = bv.next().value!;
+      if (x === y) continue;
+      changes.push([x, y]);
+    }
     if (changes.length > INCREMENTAL_LIMIT) return undefined;
   }
   const byService = last.byService;
