@@ -26,8 +26,11 @@ export function buildEndpoints(clusters: readonly Cluster[], store: StoreSnapsho
   const podsSame = pods === last.pods;
   // The services whose slices changed since the last build (undefined: any may have).
   const changed = index.id === last.index ? NO_CHANGE : index.from === last.index ? index.changed : undefined;
-  // The same clusters (an endpoints-only rebuild): only those of changed services or pods are looked at.
-  if (clusters === last.clusters && changed !== undefined) return sameClusters(last, changed, index, pods, podsSame);
+  // Nothing changed since the last build: its result.
+  if (clusters === last.clusters && changed === NO_CHANGE && (podsSame || podsStill(last, pods))) {
+    lastBuild = { ...last, pods };
+    return last.out;
+  }
   // Per cluster, the entry and its output, in arrays of their own: a cluster reused from
   // the last build costs pointer comparisons, without reading its entry.
   const prev = last.clusters;
@@ -76,53 +79,10 @@ export function buildEndpoints(clusters: readonly Cluster[], store: StoreSnapsho
   return result;
 }
 
-/**
- * The last build's clusters again, with the services in `changed` changed and `pods` the
- * pods now: the clusters of those services (found by an index of the cluster list, made once
- * per list) and those whose endpoints consulted a pod are checked; the others keep their
- * endpoints without being looked at.
- */
-function sameClusters(last: LastBuild, changed: ReadonlySet<string>, index: SliceIndex, pods: Pods, podsSame: boolean): EndpointModel {
-  const suspects: number[] = [];
-  if (changed.size) {
-    const byService = clustersByServiceOf(last);
-    for (const key of changed) for (const i of byService.get(key) ?? []) suspects.push(i);
-  }
-  if (!podsSame) for (let i = 0; i < last.podFlags.length; i++) if (last.podFlags[i]) suspects.push(i);
-  let entries: Entry[] | undefined;
-  let outs: ClusterEndpoints[] | undefined;
-  let podFlags: Uint8Array | undefined;
-  for (const i of suspects) {
-    const e = (entries ?? last.entries)[i]!;
-    const now = revalidate(e, e.cluster, index, pods);
-    if (now === e) continue;
-    entries ??= last.entries.slice();
-    podFlags ??= last.podFlags.slice();
-    entries[i] = now;
-    podFlags[i] = now.pods ? 1 : 0;
-    if (now.out !== e.out) {
-      outs ??= last.out.clusters.slice();
-      outs[i] = now.out;
-    }
-  }
-  lastBuild = { ...last, entries: entries ?? last.entries, podFlags: podFlags ?? last.podFlags, pods, index: index.id, out: outs ? { clusters: outs } : last.out };
-  return lastBuild.out;
-}
-
-/** The indices of the last build's clusters by service key (made once per cluster list). */
-let clustersByService: { readonly clusters: readonly Cluster[]; readonly map: ReadonlyMap<string, readonly number[]> } | undefined;
-
-function clustersByServiceOf(last: LastBuild): ReadonlyMap<string, readonly number[]> {
-  if (clustersByService?.clusters !== last.clusters) {
-    const map = new Map<string, number[]>();
-    last.entries.forEach((e, i) => {
-      const list = map.get(e.key);
-      if (list) list.push(i);
-      else map.set(e.key, [i]);
-    });
-    clustersByService = { clusters: last.clusters, map };
-  }
-  return clustersByService.map;
+/** Whether the pods the last build's entries consulted are the same objects in `pods`. */
+function podsStill(last: LastBuild, pods: Pods): boolean {
+  for (let i = 0; i < last.podFlags.length; i++) if (last.podFlags[i] && !podsUnchanged(last.entries[i]!.pods!, pods)) return false;
+  return true;
 }
 
 /** How far ahead in the last build's list a cluster is looked for (clusters removed in between). */
@@ -251,85 +211,11 @@ function fullIndex(slices: Slices): SliceIndex {
 }
 
 /**
- * The last index brought up to date with `slices` (undefined when too much changed). The
- * last index's map is updated in place (the last index is dropped: only its id is kept).
+ * The last index brought up to date with `slices` (undefined when too much changed): the
+ * services of changed, added and removed slices get their lists rebuilt in store order.
+ * The last index's map is updated in place (the last index is dropped: only its id is kept).
  */
 function updatedIndex(last: SliceIndex, slices: Slices): SliceIndex | undefined {
-  return inOrder(last, slices) ?? byLookup(last, slices);
-}
-
-/**
- * The store keeps a kind's map in insertion order, and a copy keeps it: an updated slice
- * stays in its place, a new one comes last. So the two maps are walked side by side, with
- * a pointer comparison per slice; each changed service's list is the last one with the
- * changes made in place. Undefined when the maps are not in the same order (a removal in
- * the middle, a relist) or a slice moved to another service: see byLookup.
- */
-function inOrder(last: SliceIndex, slices: Slices): SliceIndex | undefined {
-  // Keys and values apart: no entry array made per slice.
-  const ak = last.slices.keys();
-  const av = last.slices.values();
-  const bk = slices.keys();
-  const bv = slices.values();
-  /** Changed slices: [before, after]; before undefined when added, after undefined when removed. */
-  const changes: [EndpointSlice | undefined, EndpointSlice | undefined][] = [];
-  for (;;) {
-    const xk = ak.next();
-    const yk = bk.next();
-    if (xk.done) {
-      if (yk.done) break;
-      changes.push([undefined, bv.next().value]);
-    } else if (yk.done) changes.push([av.next().value, undefined]);
-    else if (xk.value !== yk.value) return undefined;
-    else {
-      const x = av.next().value!;
-      const y = bv.next().value!;
-      if (x === y) continue;
-      changes.push([x, y]);
-    }
-    if (changes.length > INCREMENTAL_LIMIT) return undefined;
-  }
-  const byService = last.byService;
-  const lists = new Map<string, EndpointSlice[]>();
-  const listOf = (key: string): EndpointSlice[] => {
-    let list = lists.get(key);
-    if (!list) lists.set(key, (list = [...(byService.get(key) ?? NO_SLICES)]));
-    return list;
-  };
-  for (const [before, after] of changes) {
-    const was = before && serviceOf(before);
-    const is = after && serviceOf(after);
-    const wasKey = was === undefined ? undefined : serviceKey(before!.metadata.namespace, was);
-    const isKey = is === undefined ? undefined : serviceKey(after!.metadata.namespace, is);
-    if (before && after) {
-      if (wasKey !== isKey) return undefined;
-      if (isKey === undefined) continue;
-      const list = listOf(isKey);
-      const at = list.indexOf(before);
-      if (at < 0) return undefined;
-      list[at] = after;
-    } else if (after) {
-      if (isKey !== undefined) listOf(isKey).push(after);
-    } else if (wasKey !== undefined) {
-      const list = listOf(wasKey);
-      const at = list.indexOf(before!);
-      if (at < 0) return undefined;
-      list.splice(at, 1);
-    }
-  }
-  for (const [key, list] of lists) {
-    if (list.length) byService.set(key, list);
-    else byService.delete(key);
-  }
-  return { id: indexIds++, slices, byService, changed: new Set(lists.keys()), from: last.id };
-}
-
-/**
- * The last index brought up to date with `slices` by looking every slice up in the last
- * map (undefined when too much changed): the services of changed, added and removed
- * slices get their lists rebuilt in store order.
- */
-function byLookup(last: SliceIndex, slices: Slices): SliceIndex | undefined {
   const old = last.slices;
   const changed = new Set<string>();
   const names = new Set<string>();
