@@ -183,9 +183,9 @@ describe('WAF proxy-wasm plugin through the real Envoy', () => {
         Object.assign(doc, bootstrap(backend), { admin });
       },
     });
-    for (const name of ['waf-block', 'waf-detect', 'plain', 'per-route']) port[name] = (await envoy.waitForListener(name, 30_000)).port;
+    for (const name of ['waf-block', 'waf-detect', 'plain', 'per-route']) port[name] = (await envoy.waitForListener(name, 90_000)).port;
     process.stderr.write(`[waf] Envoy with the WAF (${(readFileSync(wasmFile).length / 1024 / 1024).toFixed(2)} MiB .wasm) up in ${Date.now() - started} ms\n`);
-  }, 60_000);
+  }, 150_000);
 
   it(`corpora are big enough (${attacks.length} attacks, ${benign.length} ordinary requests)`, () => {
     expect(attacks.length).toBeGreaterThanOrEqual(50);
