@@ -13,11 +13,11 @@ import { checkConsistency } from '../control-plane/src/pipeline/consistency.js';
 import { DEFAULT_PIPELINE_OPTIONS, translateStore, type PipelineOptions, type TranslateResult } from '../control-plane/src/pipeline/translate-store.js';
 import { WATCHED_KINDS } from '../control-plane/src/sources/k8s-types.js';
 import { Store, type StoreSnapshot } from '../control-plane/src/sources/store.js';
-import { resourceName, type EnvoyResources, type GroupResources } from '../control-plane/src/translate/resources.js';
+import { resourceName, resourcesOf, type EnvoyResources, type GroupResources } from '../control-plane/src/translate/resources.js';
 import { translate } from '../control-plane/src/translate/translate.js';
 import { SnapshotEncoder, hash } from '../control-plane/src/xds/cache/snapshot.js';
 import type { Resource, Snapshot } from '../control-plane/src/xds/cache/types.js';
-import { encodeMessage } from '../control-plane/src/xds/encode.js';
+import { encodeMessage, type JsonObject } from '../control-plane/src/xds/encode.js';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, SHORT_NAMES, TYPE_URLS, type TypeUrl } from '../control-plane/src/xds/type-urls.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
 import { benchCert } from './cert.js';
@@ -386,10 +386,10 @@ function fullPhaseRun(store: StoreSnapshot): Record<string, number> {
   // Re-creations, timed apart (not part of the total above).
   const re = timer();
   const split = (p: string) => re.mark(p);
-  const seen = new Map<string, { typeUrl: TypeUrl; r: EnvoyResources[keyof EnvoyResources][number] }>();
+  const seen = new Map<string, { typeUrl: TypeUrl; r: JsonObject }>();
   for (const group of Object.values(resources)) {
     for (const typeUrl of TYPE_URLS) {
-      for (const r of group[FIELD[typeUrl]]) {
+      for (const r of resourcesOf(group, typeUrl)) {
         JSON.stringify(r);
         seen.set(`${typeUrl}\u0000${resourceName(r)}`, { typeUrl, r });
       }
@@ -434,19 +434,12 @@ function medianPhases(runs: readonly Record<string, number>[]): Record<string, n
   return out;
 }
 
-const FIELD: Record<TypeUrl, keyof EnvoyResources> = {
-  [LISTENER]: 'listeners',
-  [ROUTE]: 'routes',
-  [CLUSTER]: 'clusters',
-  [ENDPOINT]: 'endpoints',
-  [SECRET]: 'secrets',
-};
 
 function countResources(groups: GroupResources, snapshots: Record<string, Snapshot>): ResourceCounts {
   const envoy = groups['envoy'];
   const grpc = groups['grpc'];
   const perType: Record<string, number> = {};
-  for (const typeUrl of TYPE_URLS) perType[SHORT_NAMES[typeUrl]] = envoy ? envoy[FIELD[typeUrl]].length : 0;
+  for (const typeUrl of TYPE_URLS) perType[SHORT_NAMES[typeUrl]] = envoy ? resourcesOf(envoy, typeUrl).length : 0;
   // Distinct encoded resources: the encoder shares one Resource between groups when the content is the same.
   const distinct = new Set<Resource>();
   for (const snap of Object.values(snapshots)) {

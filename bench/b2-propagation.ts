@@ -98,7 +98,7 @@ export const b2: Benchmark = {
             manifests: dir,
             xds: { host: '127.0.0.1', port: xdsPort },
             admin: { host: '127.0.0.1', port: 0 },
-            pipeline: { ...DEFAULT_PIPELINE_OPTIONS, bindAddress: '127.0.0.1', httpPort, httpsPort },
+            pipeline: { ...DEFAULT_PIPELINE_OPTIONS, ...(ctx.routeShards ? { routeShards: ctx.routeShards } : {}), bindAddress: '127.0.0.1', httpPort, httpsPort },
             logLevel: 'warn',
             debounceMs: 20,
             maxDelayMs: 500,
@@ -142,7 +142,7 @@ export const b2: Benchmark = {
       }
     }
     return {
-      parameters: { sizes, repeats, fileRepeats, weights: [10, 90], detectionBatch: 100 },
+      parameters: { sizes, repeats, routeShards: ctx.routeShards ?? 1, fileRepeats, weights: [10, 90], detectionBatch: 100 },
       results,
       errors,
       summary: table(['weight change → traffic (ms)', 'runs', 'median', 'p90', 'min', 'max', 'batch'], rows),

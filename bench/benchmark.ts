@@ -9,6 +9,8 @@ export interface BenchContext {
   /** --incremental-repeats: timed repetitions of a secondary measurement. */
   readonly incrementalRepeats?: number;
   readonly seed?: number;
+  /** --route-shards: the control plane's route shards (translate/route-shards.ts); unset: one route configuration. */
+  readonly routeShards?: number;
   /** --profile: write CPU profiles of the measured sections here. */
   readonly profileDir?: string;
   /** Progress lines (stderr). */

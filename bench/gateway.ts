@@ -90,6 +90,8 @@ export interface GatewayOptions {
   readonly seed?: number;
   readonly log: (line: string) => void;
   readonly envoyConcurrency?: number;
+  /** The control plane's route shards (unset: one route configuration). */
+  readonly routeShards?: number;
   /** Extra objects in the Store from the start (services of the backends are added by the harness). */
   readonly initial?: (backends: readonly Backend[]) => readonly WatchedObject[];
 }
@@ -110,7 +112,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         manifests: dir,
         xds: { host: '127.0.0.1', port: xdsPort },
         admin: { host: '127.0.0.1', port: 0 },
-        pipeline: { ...DEFAULT_PIPELINE_OPTIONS, bindAddress: '127.0.0.1', httpPort, httpsPort },
+        pipeline: { ...DEFAULT_PIPELINE_OPTIONS, ...(o.routeShards ? { routeShards: o.routeShards } : {}), bindAddress: '127.0.0.1', httpPort, httpsPort },
         logLevel: 'warn',
         debounceMs: 20,
         maxDelayMs: 500,

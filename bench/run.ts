@@ -7,6 +7,7 @@
 //   --repeats 5             timed repetitions of the main measurement
 //   --incremental-repeats 20
 //   --seed 1
+//   --route-shards N        the control plane splits the HTTP hosts over N route configurations
 //   --profile               also write CPU profiles (.cpuprofile) of the measured sections
 //   --out DIR               where reports go (default bench/results)
 //
@@ -28,7 +29,7 @@ import { environment, resultsDir, writeReport } from './report.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [b1, b2NewHost, b2Weight, b3, b4, b5, b6, b7];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--profile] [--out DIR]
+const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--route-shards N] [--profile] [--out DIR]
 benchmarks: ${BENCHMARKS.map((b) => `${b.id} (${b.title})`).join('; ')}`;
 
 function positiveInts(s: string, flag: string): number[] {
@@ -48,6 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'incremental-repeats': { type: 'string' },
       seed: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'route-shards': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -74,6 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(values['incremental-repeats'] ? { incrementalRepeats: positiveInts(values['incremental-repeats'], '--incremental-repeats')[0]! } : {}),
     ...(values.seed ? { seed: positiveInts(values.seed, '--seed')[0]! } : {}),
     ...(profileDir ? { profileDir } : {}),
+    ...(values['route-shards'] ? { routeShards: positiveInts(values['route-shards'], '--route-shards')[0]! } : {}),
     log,
   };
 

@@ -5,7 +5,9 @@
 //
 // The folding:
 // - listeners → static_resources.listeners; each HttpConnectionManager `rds` is replaced
-//   by the RouteConfiguration of that route_config_name, inline (`route_config`);
+//   by the RouteConfiguration of that route_config_name, inline (`route_config`); scoped
+//   routes by SRDS (route shards) become the scopes inline, each with its route
+//   configuration inline;
 // - RouteConfigurations that no validated listener names (e.g. those of API listeners)
 //   still get validated, each in a synthetic listener named `xgate-validate-route:<name>`;
 // - clusters → static_resources.clusters; `type: EDS` becomes STATIC (STRICT_DNS when an
@@ -110,6 +112,21 @@ export function buildValidationBootstrap(resources: EnvoyResources): Obj {
     walk(listener, (o) => {
       const sa = o['socket_address'];
       if (isObj(sa) && typeof sa['port_value'] === 'number') usedPorts.add(sa['port_value']);
+      if (o['@type'] === HCM_TYPE && isObj(o['scoped_routes']) && isObj(o['scoped_routes']['scoped_rds'])) {
+        // Scoped routes by SRDS: the scopes inline, each with its route configuration inline.
+        const sr = o['scoped_routes'];
+        delete sr['scoped_rds'];
+        sr['scoped_route_configurations_list'] = {
+          scoped_route_configurations: (resources.scopedRoutes ?? []).map((s) => {
+            const { route_configuration_name: rcName, ...scope } = bare(s as Obj);
+            const rc = typeof rcName === 'string' ? routes.get(rcName) : undefined;
+            if (!rc) throw new FoldError(`scope ${JSON.stringify(scope['name'])} names RouteConfiguration ${JSON.stringify(rcName)}, which is not among the routes`);
+            usedRoutes.add(rcName as string);
+            return { ...scope, route_configuration: clone(rc) };
+          }),
+        };
+        return;
+      }
       if (o['@type'] !== HCM_TYPE || !isObj(o['rds'])) return;
       const rcName = o['rds']['route_config_name'];
       const rc = typeof rcName === 'string' ? routes.get(rcName) : undefined;

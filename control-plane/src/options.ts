@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_TRUST_DOMAIN, isTrustDomain } from './xds/mtls.js';
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from './pipeline/translate-store.js';
+import { MAX_ROUTE_SHARDS } from './translate/route-shards.js';
 import { isDnsLabel, isPort } from './model/names.js';
 import { isIP } from 'node:net';
 import { cidrString, parseCidrList } from './annotations/access/cidr.js';
@@ -69,6 +70,7 @@ const PIPELINE_FLAGS = {
   'deny-source-range': { type: 'string' },
   'trusted-hops': { type: 'string' },
   'waf-module': { type: 'string' },
+  'route-shards': { type: 'string' },
 } as const;
 
 function pipelineOptions(v: Record<string, string | boolean | undefined>): PipelineOptions {
@@ -88,6 +90,7 @@ function pipelineOptions(v: Record<string, string | boolean | undefined>): Pipel
     caBundle: caBundle(v['ca-bundle']),
     ...http3(v),
     ...accessOptions(v),
+    ...(v['route-shards'] !== undefined ? { routeShards: int(v['route-shards'], 1, '--route-shards', 1, MAX_ROUTE_SHARDS) } : {}),
   };
 }
 

@@ -2,10 +2,10 @@
 import type { AdminState } from '../../control-plane/src/admin/state.js';
 import type { Diagnostic } from '../../control-plane/src/diagnostics.js';
 import type { EnvoyResources, GroupResources } from '../../control-plane/src/translate/resources.js';
-import { resourceName } from '../../control-plane/src/translate/resources.js';
+import { resourceName, resourcesOf } from '../../control-plane/src/translate/resources.js';
 import { snapshotOf, typeSnapshot } from '../../control-plane/src/xds/cache/snapshot.js';
 import type { Resource, Snapshot } from '../../control-plane/src/xds/cache/types.js';
-import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, type TypeUrl } from '../../control-plane/src/xds/type-urls.js';
+import { TYPE_URLS, type TypeUrl } from '../../control-plane/src/xds/type-urls.js';
 
 export const SECRET_RESOURCE = {
   name: 'ns/s',
@@ -25,20 +25,13 @@ export function envoyResources(): EnvoyResources {
   };
 }
 
-const FIELDS: Record<TypeUrl, keyof EnvoyResources> = {
-  [LISTENER]: 'listeners',
-  [ROUTE]: 'routes',
-  [CLUSTER]: 'clusters',
-  [ENDPOINT]: 'endpoints',
-  [SECRET]: 'secrets',
-};
 
 /** A Snapshot of the resources without protobuf encoding: bytes are the JSON, version a fake hash. */
 export function fakeSnapshot(r: EnvoyResources, salt = ''): Snapshot {
   const types = {} as Record<TypeUrl, ReturnType<typeof typeSnapshot>>;
-  for (const [typeUrl, field] of Object.entries(FIELDS) as [TypeUrl, keyof EnvoyResources][]) {
+  for (const typeUrl of TYPE_URLS) {
     const map = new Map<string, Resource>();
-    for (const res of r[field]) {
+    for (const res of resourcesOf(r, typeUrl)) {
       const name = resourceName(res);
       map.set(name, { typeUrl, name, version: `v-${name}${salt}`, bytes: new TextEncoder().encode(JSON.stringify(res)) });
     }

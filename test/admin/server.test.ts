@@ -69,7 +69,7 @@ describe('GET /debug/snapshot', () => {
     const body = res.json();
     const envoy = body.groups.envoy;
     expect(envoy.version).toBe(snap.version);
-    expect(Object.keys(envoy.types).sort()).toEqual(['cds', 'eds', 'lds', 'rds', 'sds']);
+    expect(Object.keys(envoy.types).sort()).toEqual(['cds', 'eds', 'lds', 'rds', 'sds', 'srds']);
     expect(envoy.types.cds).toMatchObject({ typeUrl: CLUSTER, version: snap.types[CLUSTER].version, count: 2 });
     // sorted by name, each with the version from the Snapshot
     expect(envoy.types.cds.resources.map((r: { name: string }) => r.name)).toEqual(['ns/api/8080', 'ns/svc/80']);

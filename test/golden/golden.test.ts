@@ -1,6 +1,7 @@
 // Golden files: manifests in test/golden/cases/<case>/input → expected.yaml (the
 // diagnostics, the Envoy resources for proxies with secrets redacted, and the API
-// listeners for proxyless gRPC). Rewrite with `npm run test:update-golden`
+// listeners for proxyless gRPC), translated with the default options or those of the
+// case's optional options.yaml. Rewrite with `npm run test:update-golden`
 // (UPDATE_GOLDEN=1); otherwise a difference fails. Every case's resources must also
 // be accepted by the real Envoy binary.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toYaml, renderable } from '../../control-plane/src/cli/render.js';
 import { sortDiagnostics } from '../../control-plane/src/diagnostics.js';
-import { DEFAULT_PIPELINE_OPTIONS, translateStore } from '../../control-plane/src/pipeline/translate-store.js';
+import { DEFAULT_PIPELINE_OPTIONS, translateStore, type PipelineOptions } from '../../control-plane/src/pipeline/translate-store.js';
 import { checkConsistency } from '../../control-plane/src/pipeline/consistency.js';
 import { readManifests } from '../../control-plane/src/sources/file-source.js';
 import { snapshotOf, type StoreSnapshot } from '../../control-plane/src/sources/store.js';
@@ -45,9 +46,16 @@ function requiredCodes(name: string): string[] {
 
 async function run(name: string) {
   const input = await readManifests(path.join(CASES, name, 'input'));
-  const result = translateStore(withExternal(name, snapshotOf(input.objects)), DEFAULT_PIPELINE_OPTIONS);
+  const result = translateStore(withExternal(name, snapshotOf(input.objects)), optionsOf(name));
   const diagnostics = sortDiagnostics([...input.diagnostics.map(relativeFile), ...result.diagnostics]);
   return { result, diagnostics };
+}
+
+/** The pipeline options of a case: the defaults, with its optional `options.yaml` on top (e.g. `routeShards: 4`). */
+function optionsOf(name: string): PipelineOptions {
+  const file = path.join(CASES, name, 'options.yaml');
+  if (!existsSync(file)) return DEFAULT_PIPELINE_OPTIONS;
+  return { ...DEFAULT_PIPELINE_OPTIONS, ...(parseYaml(readFileSync(file, 'utf8')) as Partial<PipelineOptions>) };
 }
 
 /**

@@ -34,6 +34,7 @@ describe('chart: access control and the WAF module', () => {
     const objects = render({
       set: {
         'gateway.trustedHops': 1,
+        'gateway.routeShards': 32,
         'gateway.allowSourceRanges': ['10.0.0.0/8', '2001:db8::/32'],
         'gateway.denySourceRanges': ['10.9.0.0/16'],
         'gateway.waf.enabled': true,
@@ -44,9 +45,9 @@ describe('chart: access control and the WAF module', () => {
     expect(validateSchemas(objects).filter((r) => r.result === 'invalid')).toEqual([]);
     const { controller, gateway } = deployments(objects);
     const args = controller.spec.template.spec.containers[0]!.args!;
-    expect(args).toEqual(expect.arrayContaining(['--trusted-hops=1', '--allow-source-range=10.0.0.0/8,2001:db8::/32', '--deny-source-range=10.9.0.0/16', '--waf-module=/etc/xgate/wasm/waf.wasm']));
+    expect(args).toEqual(expect.arrayContaining(['--trusted-hops=1', '--route-shards=32', '--allow-source-range=10.0.0.0/8,2001:db8::/32', '--deny-source-range=10.9.0.0/16', '--waf-module=/etc/xgate/wasm/waf.wasm']));
     const opts = parseServe(args.slice(1).map((a) => a.replace('$(POD_NAME)', 'p')), { POD_NAME: 'p', POD_NAMESPACE: 'xgate', KUBERNETES_SERVICE_HOST: '10.0.0.1' });
-    expect(opts.pipeline).toMatchObject({ trustedHops: 1, sourceRanges: { allow: ['10.0.0.0/8', '2001:db8::/32'], deny: ['10.9.0.0/16'] }, wafModule: '/etc/xgate/wasm/waf.wasm' });
+    expect(opts.pipeline).toMatchObject({ trustedHops: 1, routeShards: 32, sourceRanges: { allow: ['10.0.0.0/8', '2001:db8::/32'], deny: ['10.9.0.0/16'] }, wafModule: '/etc/xgate/wasm/waf.wasm' });
     const init = gateway.spec.template.spec.initContainers!;
     expect(init).toHaveLength(1);
     expect(init[0]!.image).toBe('registry.example.com/xgate:1.2.3');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { silentLogger, createLogger } from '../../control-plane/src/log.js';
-import { DEFAULT_PIPELINE_OPTIONS } from '../../control-plane/src/pipeline/translate-store.js';
+import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions } from '../../control-plane/src/pipeline/translate-store.js';
 import { startControlPlane, type RunningControlPlane } from '../../control-plane/src/serve.js';
 import type { Backend } from '../../scripts/example-backend.js';
 import { freePorts } from './ports.js';
@@ -29,7 +29,7 @@ export interface TestControlPlane {
   write(file: string, yaml: string): void;
 }
 
-export async function testControlPlane(files: Record<string, string>): Promise<TestControlPlane> {
+export async function testControlPlane(files: Record<string, string>, pipeline: Partial<PipelineOptions> = {}): Promise<TestControlPlane> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xgate-manifests-'));
   const write = (file: string, yaml: string) => {
     const tmp = path.join(dir, `.${file}.tmp`);
@@ -44,7 +44,7 @@ export async function testControlPlane(files: Record<string, string>): Promise<T
       manifests: dir,
       xds: { host: '127.0.0.1', port: 0 },
       admin: { host: '127.0.0.1', port: 0 },
-      pipeline: { ...DEFAULT_PIPELINE_OPTIONS, bindAddress: '127.0.0.1', httpPort: httpPort!, httpsPort: httpsPort! },
+      pipeline: { ...DEFAULT_PIPELINE_OPTIONS, ...pipeline, bindAddress: '127.0.0.1', httpPort: httpPort!, httpsPort: httpsPort! },
       logLevel: 'warn',
       debounceMs: 10,
       maxDelayMs: 200,

@@ -42,6 +42,7 @@ describe('ProxyRegistry', () => {
       byType: {
         lds: { pushes: 0, acks: 0, nacks: 0 },
         rds: { pushes: 0, acks: 0, nacks: 0 },
+        srds: { pushes: 0, acks: 0, nacks: 0 },
         cds: { pushes: 2, acks: 1, nacks: 1 },
         eds: { pushes: 0, acks: 0, nacks: 0 },
         sds: { pushes: 0, acks: 0, nacks: 0 },

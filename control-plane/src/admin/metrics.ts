@@ -29,6 +29,7 @@ export function countResources(r: EnvoyResources): Record<ShortType, number> {
   return {
     lds: r.listeners.length,
     rds: r.routes.length,
+    srds: r.scopedRoutes?.length ?? 0,
     cds: r.clusters.length,
     eds: r.endpoints.length,
     sds: r.secrets.length,

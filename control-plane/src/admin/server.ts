@@ -43,6 +43,7 @@ export interface AdminServer {
 const FIELDS: Record<ShortType, keyof EnvoyResources> = {
   lds: 'listeners',
   rds: 'routes',
+  srds: 'scopedRoutes',
   cds: 'clusters',
   eds: 'endpoints',
   sds: 'secrets',

@@ -9,6 +9,7 @@ type Ref = readonly [kind: 0 | 1 | 2 | 3, name: string];
 type Collect = (key: string, value: Json, parent: Record<string, Json>, out: Ref[]) => void;
 
 const NONE: readonly Ref[] = [];
+const NONE_LIST: readonly JsonObject[] = [];
 
 // Resource objects are not mutated once translated, and unchanged parts (virtual hosts,
 // shared resources) are the same objects from build to build: the names an object
@@ -19,6 +20,8 @@ const routeRefs = new WeakMap<object, readonly Ref[]>();
 
 const collectListener: Collect = (key, value, parent, out) => {
   if (key === 'route_config_name' && typeof value === 'string') out.push([0, value]);
+  // Scoped routes (route shards): each scope names its route configuration.
+  if (key === 'route_configuration_name' && typeof value === 'string') out.push([0, value]);
   // Any SdsSecretConfig: { name, sds_config } (certificates, validation contexts, OAuth2 secrets).
   if (key === 'name' && typeof value === 'string' && 'sds_config' in parent) out.push([1, value]);
   // Clusters named by HTTP filters (JWKS fetch, ext_authz, OAuth2 token endpoint).
@@ -62,6 +65,11 @@ function wholeCheck(r: EnvoyResources): string[] {
       if (kind === 0 && !routes.has(name)) problems.push(`listener ${resourceName(l)} refers to missing route configuration ${name}`);
       if (kind === 1 && !secrets.has(name)) problems.push(`listener ${resourceName(l)} refers to missing secret ${name}`);
       if (kind === 2 && !clusters.has(name)) problems.push(`listener ${resourceName(l)} refers to missing cluster ${name}`);
+    }
+  }
+  for (const s of r.scopedRoutes ?? []) {
+    for (const [kind, name] of refsOf(s, collectListener, listenerRefs)) {
+      if (kind === 0 && !routes.has(name)) problems.push(`scoped route configuration ${resourceName(s)} refers to missing route configuration ${name}`);
     }
   }
   for (const rc of r.routes) {
@@ -117,7 +125,7 @@ const ASSIGNMENTS = 3;
 /** The name space each ref kind refers to. */
 const SPACE_OF_KIND = [ROUTES, SECRETS, CLUSTERS, CLUSTERS] as const;
 
-const FIELDS = ['listeners', 'routes', 'clusters', 'endpoints', 'secrets'] as const;
+const FIELDS = ['listeners', 'scopedRoutes', 'routes', 'clusters', 'endpoints', 'secrets'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** How far ahead in the last list an element is looked for (elements removed in between). */
@@ -125,7 +133,7 @@ const LOOKAHEAD = 8;
 
 class GroupState {
   /** The lists of the last check (lists are never mutated once built). */
-  lists: Record<Field, readonly JsonObject[]> = { listeners: [], routes: [], clusters: [], endpoints: [], secrets: [] };
+  lists: Record<Field, readonly JsonObject[]> = { listeners: [], scopedRoutes: [], routes: [], clusters: [], endpoints: [], secrets: [] };
   private readonly defined = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
   private readonly referenced = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
   /** Names referred to and not defined, over all name spaces. */
@@ -135,7 +143,7 @@ class GroupState {
   update(r: EnvoyResources): number {
     for (const field of FIELDS) {
       const prev = this.lists[field];
-      const next = r[field];
+      const next = r[field] ?? NONE_LIST;
       if (prev === next) continue;
       const removed: JsonObject[] = [];
       const added: JsonObject[] = [];
@@ -153,6 +161,7 @@ class GroupState {
   private count(field: Field, x: JsonObject, d: 1 | -1): void {
     switch (field) {
       case 'listeners':
+      case 'scopedRoutes':
         this.refs(refsOf(x, collectListener, listenerRefs), d);
         break;
       case 'clusters':
@@ -258,9 +267,11 @@ function stateFor(r: EnvoyResources): GroupState {
     let score = 0;
     for (const f of FIELDS) {
       const a = s.lists[f];
-      const b = r[f];
-      if (a === b) score += 2;
-      else if (a.length === 0 ? b.length === 0 : b.length > 0 && a[0] === b[0]) score += 1;
+      const b = r[f] ?? NONE_LIST;
+      // Empty lists say little (and the same empty array may stand for "none" in every group).
+      if (a.length === 0 || b.length === 0) score += a.length === b.length ? 1 : 0;
+      else if (a === b) score += 2;
+      else if (a[0] === b[0]) score += 1;
     }
     if (score > bestScore) {
       best = s;

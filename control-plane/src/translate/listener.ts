@@ -7,7 +7,8 @@ import type { TlsHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
 import type { TranslateOptions } from './options.js';
 import { applyTlsPolicies } from './policies.js';
-import { DOWNSTREAM_TLS_TYPE, HCM_TYPE, HEADER_MUTATION_TYPE, QUIC_TRANSPORT_TYPE, ROUTER_TYPE, TLS_INSPECTOR_TYPE, adsSource } from './well-known.js';
+import { routeShardFilter, scopedRoutes } from './route-shards.js';
+import { DOWNSTREAM_TLS_TYPE, HCM_TYPE, HEADER_MUTATION_TYPE, LUA_TYPE, QUIC_TRANSPORT_TYPE, ROUTER_TYPE, TLS_INSPECTOR_TYPE, adsSource } from './well-known.js';
 
 export const HTTP_LISTENER = 'http';
 export const HTTPS_LISTENER = 'https';
@@ -46,12 +47,26 @@ function hcm(statPrefix: string, routeConfigName: string, edge: boolean, filters
   return { name: 'envoy.filters.network.http_connection_manager', typed_config: config };
 }
 
+/** The number of route configurations the plain HTTP listener's hosts are split over (1: one, `http`). */
+export function routeShards(opts: TranslateOptions): number {
+  return opts.routeShards !== undefined && opts.routeShards > 1 ? opts.routeShards : 1;
+}
+
 export function httpListener(opts: TranslateOptions, filters: readonly JsonObject[] = []): JsonObject {
+  const shards = routeShards(opts);
+  let manager: JsonObject;
+  if (shards === 1) manager = hcm(HTTP_LISTENER, HTTP_ROUTE_CONFIG, true, filters, opts.trustedHops);
+  else {
+    // Scoped routes (translate/route-shards.ts): the shard filter goes first, so every filter after it sees the host's route.
+    manager = hcm(HTTP_LISTENER, HTTP_ROUTE_CONFIG, true, [routeShardFilter(shards, LUA_TYPE), ...filters], opts.trustedHops);
+    const { rds: _rds, ...config } = manager['typed_config'] as JsonObject;
+    manager = { ...manager, typed_config: { ...config, scoped_routes: scopedRoutes(adsSource()) } };
+  }
   return {
     name: HTTP_LISTENER,
     address: { socket_address: { address: opts.bindAddress, port_value: opts.httpPort } },
     per_connection_buffer_limit_bytes: 32768,
-    filter_chains: [{ filters: [hcm(HTTP_LISTENER, HTTP_ROUTE_CONFIG, true, filters, opts.trustedHops)] }],
+    filter_chains: [{ filters: [manager] }],
   };
 }
 

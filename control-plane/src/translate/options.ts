@@ -19,6 +19,12 @@ export interface TranslateOptions {
   readonly sourceRanges?: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   /** X-Forwarded-For hops to trust for the client address (HCM xff_num_trusted_hops); default 0. */
   readonly trustedHops?: number;
+  /**
+   * Split the plain HTTP listener's virtual hosts over this many route configurations
+   * (`http/0` …), chosen per request by scoped routes (translate/route-shards.ts); unset or
+   * 1: one route configuration, `http`. A change then sends Envoy one shard.
+   */
+  readonly routeShards?: number;
   /** The WAF module (.wasm) path in the Envoy pod; unset: routes asking for the WAF answer 403. */
   readonly wafModule?: string;
 }

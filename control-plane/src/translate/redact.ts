@@ -20,6 +20,7 @@ export function redactResources(r: EnvoyResources): EnvoyResources {
     listeners: r.listeners,
     // Basic auth users (password hashes) are set per route.
     routes: r.routes.map((rc) => redactJson(rc) as JsonObject),
+    ...(r.scopedRoutes ? { scopedRoutes: r.scopedRoutes } : {}),
     clusters: r.clusters,
     endpoints: r.endpoints,
     secrets: r.secrets.map((s) => redactJson(s) as JsonObject),

@@ -4,7 +4,8 @@ import type { JsonObject } from '../xds/encode.js';
 import { ENVOY_GROUP, GRPC_GROUP } from '../xds/cache/memory-cache.js';
 import { proxylessCluster, translateCluster } from './cluster.js';
 import { translateEndpoints } from './endpoint.js';
-import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRouteConfigName } from './listener.js';
+import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRouteConfigName, routeShards } from './listener.js';
+import { ROUTE_SHARD_HEADER, ShardSplit, routeShardName, shardScopes } from './route-shards.js';
 import type { TranslateOptions } from './options.js';
 import { resourceName, type EnvoyResources, type GroupResources } from './resources.js';
 import { proxylessRouteConfiguration, translateRouteConfiguration, translateVirtualHost } from './route.js';
@@ -22,7 +23,7 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   vhostReuse.prune(model.virtualHosts, vhosts);
   // Where the virtual host list changed in place: the lists derived from it element by element are patched there.
   const replaced = vhostList.changes().replaced;
-  const httpRoutes = httpRouteConfiguration(vhosts);
+  const httpRoutes = httpRouteConfigurations(vhosts, routeShards(opts));
   // The hosts whose virtual host changed since the TLS rows were last made (all, if they were not made from the last list).
   const changedHosts = lastTls.vhostCalls === vhostList.calls - 1 ? changedHostsOf(vhostList.changes()) : undefined;
   const tls = tlsRows(model.tlsHosts, changedHosts, model.virtualHosts, vhosts, vhostList.calls);
@@ -49,14 +50,15 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   secretReuse.prune(model.secrets, secrets);
   const envoy: EnvoyResources = {
     listeners: envoyListeners.of([http], https),
-    routes: envoyRoutes.of([httpRoutes], tls.routes),
+    routes: envoyRoutes.of(httpRoutes, tls.routes),
+    ...(routeShards(opts) > 1 ? { scopedRoutes: shardScopes(routeShards(opts)) } : {}),
     clusters: envoyClusters.of(clusters, extraClusters),
     endpoints: cla[ENVOY_GROUP]!,
     secrets: envoySecrets.of(secrets, extraSecrets),
   };
   const grpc: EnvoyResources = {
     listeners: apiListeners.of(apiListenersOf(model.virtualHosts, lastModelHosts, replaced)),
-    routes: grpcRoutes.of([proxylessRouteConfigurationOf(httpRoutes, vhosts, lastVhosts, replaced)], NO_RESOURCES),
+    routes: grpcRoutes.of([proxylessRouteConfigurationOf(HTTP_ROUTE_CONFIGURATION, vhosts, lastVhosts, replaced)], NO_RESOURCES),
     clusters: proxylessClusterList.map(clusters, proxylessClusterOf),
     endpoints: cla[GRPC_GROUP]!,
     secrets: NO_RESOURCES,
@@ -330,14 +332,38 @@ const httpsListenersMemo = new ReuseMemo<readonly unknown[], readonly JsonObject
 
 // ---- route configurations ----
 
-/** The route configuration of the plain HTTP listener (every virtual host), by its list of translated virtual hosts. */
-let lastHttpRoutes: { readonly vhosts: readonly JsonObject[]; readonly rc: JsonObject } | undefined;
+/** The route configuration(s) of the plain HTTP listener, by the list of translated virtual hosts and the shard count. */
+let lastHttpRoutes: { readonly vhosts: readonly JsonObject[]; readonly shards: number; readonly lists: readonly (readonly JsonObject[])[]; readonly rcs: readonly JsonObject[] } | undefined;
 
-function httpRouteConfiguration(vhosts: readonly JsonObject[]): JsonObject {
-  if (lastHttpRoutes?.vhosts === vhosts) return lastHttpRoutes.rc;
-  const rc = withVirtualHosts(HTTP_ROUTE_CONFIG, vhosts);
-  lastHttpRoutes = { vhosts, rc };
-  return rc;
+/** The non-host fields of the `http` route configuration (what proxyless clients get too). */
+const HTTP_ROUTE_CONFIGURATION = translateRouteConfiguration(HTTP_ROUTE_CONFIG, []);
+
+/** Translated virtual hosts (sorted by host, as the model keeps them) split by route shard. */
+const shardSplit = new ShardSplit<JsonObject>((vh) => String(vh['name']));
+
+/**
+ * One route configuration `http` with every virtual host, or, with route shards, one per
+ * shard (translate/route-shards.ts): a shard whose host list is the same array as last
+ * time keeps its route configuration object.
+ */
+function httpRouteConfigurations(vhosts: readonly JsonObject[], shards: number): readonly JsonObject[] {
+  const last = lastHttpRoutes;
+  if (last?.vhosts === vhosts && last.shards === shards) return last.rcs;
+  if (shards === 1) {
+    const rcs = [withVirtualHosts(HTTP_ROUTE_CONFIG, vhosts)];
+    lastHttpRoutes = { vhosts, shards, lists: [vhosts], rcs };
+    return rcs;
+  }
+  const lists = shardSplit.split(vhosts, shards);
+  const same = last?.shards === shards ? last : undefined;
+  let changed = !same;
+  const rcs = lists.map((list, i) => {
+    if (same && same.lists[i] === list) return same.rcs[i]!;
+    changed = true;
+    return { ...withVirtualHosts(routeShardName(i), list), request_headers_to_remove: [ROUTE_SHARD_HEADER] };
+  });
+  lastHttpRoutes = { vhosts, shards, lists, rcs: changed ? rcs : same!.rcs };
+  return lastHttpRoutes.rcs;
 }
 
 /**

@@ -15,3 +15,4 @@ export const UPSTREAM_TLS_TYPE = `${T}envoy.extensions.transport_sockets.tls.v3.
 export const HTTP_PROTOCOL_OPTIONS_TYPE = `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
 export const QUIC_TRANSPORT_TYPE = `${T}envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport`;
 export const HEADER_MUTATION_TYPE = `${T}envoy.extensions.filters.http.header_mutation.v3.HeaderMutation`;
+export const LUA_TYPE = `${T}envoy.extensions.filters.http.lua.v3.Lua`;

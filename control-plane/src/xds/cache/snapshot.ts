@@ -2,21 +2,15 @@
 // encoded once per content: an unchanged resource keeps its bytes and version.
 import { createHash } from 'node:crypto';
 import { encodeMessage, type Json, type JsonObject } from '../encode.js';
-import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, TYPE_URLS, type TypeUrl } from '../type-urls.js';
-import { resourceName, type EnvoyResources } from '../../translate/resources.js';
+import { ROUTE, TYPE_URLS, type TypeUrl } from '../type-urls.js';
+import { resourceName, resourcesOf, type EnvoyResources } from '../../translate/resources.js';
 import type { Resource, Snapshot, TypeSnapshot } from './types.js';
+import { sumOf, updatedSum, versionOfSum, type VersionSum } from './type-version.js';
 
 export function hash(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('base64url').slice(0, 16);
 }
 
-const FIELDS: Record<TypeUrl, keyof EnvoyResources> = {
-  [LISTENER]: 'listeners',
-  [ROUTE]: 'routes',
-  [CLUSTER]: 'clusters',
-  [ENDPOINT]: 'endpoints',
-  [SECRET]: 'secrets',
-};
 
 /**
  * Encodes resources, reusing the Resource of an earlier build when the content is the
@@ -128,7 +122,7 @@ export class SnapshotEncoder {
   private buildOne(group: string, resources: EnvoyResources, next: Memo, lists: Map<string, ListState>): Snapshot {
     const types = {} as Record<TypeUrl, TypeSnapshot>;
     for (const typeUrl of TYPE_URLS) {
-      const list = resources[FIELDS[typeUrl]];
+      const list = resourcesOf(resources, typeUrl);
       const listKey = `${group}\u0000${typeUrl}`;
       const prev = this.lists.get(listKey);
       const state = prev === undefined ? this.fullList(typeUrl, list, next) : prev.list === list ? prev : this.updatedList(typeUrl, prev, list, next);
@@ -364,35 +358,37 @@ export function typeSnapshot(resources: Map<string, Resource>): TypeSnapshot {
     last = name;
   }
   const sorted = sortedAlready ? resources : new Map([...resources].sort(([a], [b]) => compareNames(a, b)));
-  return { version: versionOfSorted(sorted), resources: sorted };
+  const sum = sumOf(sorted);
+  sums.set(sorted, sum);
+  return { version: versionOfSum(sum), resources: sorted };
 }
 
-/** Hash over the (name, version) pairs in name order: the SotW version_info of a type. */
-function versionOfSorted(sorted: Iterable<readonly [string, Resource]>): string {
-  // The same text as one update per name and version, in far fewer native calls.
-  const h = createHash('sha256');
-  let batch = '';
-  let inBatch = 0;
-  for (const [name, r] of sorted) {
-    batch += `${name}\u0000${r.version}\u0000`;
-    if (++inBatch === 512) {
-      h.update(batch);
-      batch = '';
-      inBatch = 0;
-    }
-  }
-  if (batch) h.update(batch);
-  return h.digest('base64url').slice(0, 16);
+/** The version sum of each type snapshot's resource map (type-version.ts). */
+const sums = new WeakMap<ReadonlyMap<string, Resource>, VersionSum>();
+
+function sumFor(resources: ReadonlyMap<string, Resource>): VersionSum {
+  let s = sums.get(resources);
+  if (!s) sums.set(resources, (s = sumOf(resources)));
+  return s;
 }
 
 function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The last type snapshot with some resources set (a Resource) or removed (null). */
+/** The last type snapshot with some resources set (a Resource) or removed (null); its version from the last one's sum. */
 function updatedTypeSnapshot(prev: TypeSnapshot, changes: ReadonlyMap<string, Resource | null>): TypeSnapshot {
   const resources = ResourceView.of(prev.resources, changes);
-  return { version: versionOfSorted(resources), resources };
+  const removed: [string, string][] = [];
+  const added: [string, string][] = [];
+  for (const [name, r] of changes) {
+    const old = prev.resources.get(name);
+    if (old) removed.push([name, old.version]);
+    if (r) added.push([name, r.version]);
+  }
+  const sum = updatedSum(sumFor(prev.resources), removed, added);
+  sums.set(resources, sum);
+  return { version: versionOfSum(sum), resources };
 }
 
 /** Changes kept on top of a base map before a new map is made (a copy costs a pass over every resource). */

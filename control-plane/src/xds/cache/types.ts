@@ -13,7 +13,7 @@ export interface Resource {
 }
 
 export interface TypeSnapshot {
-  /** Hash over the sorted (name, version) pairs: the SotW `version_info`. */
+  /** A hash of the (name, version) pairs, whatever their order (cache/type-version.ts): the SotW `version_info`. */
   readonly version: string;
   readonly resources: ReadonlyMap<string, Resource>;
 }

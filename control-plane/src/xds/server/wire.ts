@@ -4,7 +4,7 @@
 // the part of a TypeSnapshot that a list of names selects (streams that subscribe to the
 // same names share it), and the encoded response bodies (encoded.ts): per resource map
 // for SotW, per TypeSnapshot and change for delta.
-import { hash } from '../cache/snapshot.js';
+import { sumOf, versionOfSum } from '../cache/type-version.js';
 import type { Resource, TypeSnapshot } from '../cache/types.js';
 import type { TypeUrl } from '../type-urls.js';
 import { bodyEncoder } from './definition.js';
@@ -66,12 +66,11 @@ export function namesOf(resources: ResourceMap): readonly string[] {
 }
 
 /**
- * The version of a set of resources: a hash over its sorted (name, version) pairs,
- * the same formula as TypeSnapshot.version, so a full type hashes to its type version.
+ * The version of a set of resources (cache/type-version.ts): the same formula as
+ * TypeSnapshot.version, so a full type hashes to its type version.
  */
 export function versionOf(resources: ResourceMap): string {
-  const names = [...resources.keys()].sort(compare);
-  return hash(names.map((n) => `${n}\u0000${resources.get(n)!.version}\u0000`).join(''));
+  return versionOfSum(sumOf(resources));
 }
 
 /** Resource names sorted by UTF-16 code units, as TypeSnapshot sorts them. */

@@ -1,0 +1,115 @@
+// The version of a set of resources (a type's SotW `version_info`, a subscription's
+// selection): a function of its (name, version) pairs alone, whatever their order.
+//
+// Each pair hashes to four 32-bit lanes; the set's lanes are the lane-wise sums mod 2^32
+// (a multiset hash), with the count, and the version is a SHA-256 of those. A sum is kept
+// with each type snapshot, so one changed resource among 16,000 costs subtracting its
+// old pair and adding its new one, not a hash over every pair. Resource versions are
+// content hashes already; the lanes only need to spread them, and 128 bits of sums make
+// an accidental equal version of two different sets vanishingly unlikely.
+import { createHash } from 'node:crypto';
+
+/** Lane sums and a count; never mutated once made (updates make a new one). */
+export interface VersionSum {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly d: number;
+  readonly n: number;
+}
+
+export const EMPTY_SUM: VersionSum = { a: 0, b: 0, c: 0, d: 0, n: 0 };
+
+/** murmur3's finaliser: every input bit reaches every output bit. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+let la = 0;
+let lb = 0;
+let lc = 0;
+let ld = 0;
+
+/** The lanes of one pair, left in la…ld. */
+function lanes(name: string, version: string): void {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  let c = 0x243f6a88;
+  let d = 0x85a308d3;
+  for (let i = 0; i < name.length; i++) {
+    const x = name.charCodeAt(i);
+    a = Math.imul(a ^ x, 0x01000193);
+    b = Math.imul(b ^ x, 0x5bd1e995);
+    c = Math.imul((c + x) | 0, 0x27d4eb2d);
+    d = Math.imul(d ^ x, 0x165667b1) + 0x7f4a7c15;
+  }
+  a = Math.imul(a ^ 0xff, 0x01000193);
+  for (let i = 0; i < version.length; i++) {
+    const x = version.charCodeAt(i);
+    a = Math.imul(a ^ x, 0x01000193);
+    b = Math.imul(b ^ x, 0x5bd1e995);
+    c = Math.imul((c + x) | 0, 0x27d4eb2d);
+    d = Math.imul(d ^ x, 0x165667b1) + 0x7f4a7c15;
+  }
+  const len = name.length + 1 + version.length;
+  la = fmix(a ^ len);
+  lb = fmix(b ^ Math.imul(len, 3));
+  lc = fmix(c ^ fmix(a));
+  ld = fmix((d ^ fmix(b)) >>> 0);
+}
+
+/** The sum of a whole set. */
+export function sumOf(pairs: Iterable<readonly [string, { readonly version: string }]>): VersionSum {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  let n = 0;
+  for (const [name, r] of pairs) {
+    lanes(name, r.version);
+    a = (a + la) >>> 0;
+    b = (b + lb) >>> 0;
+    c = (c + lc) >>> 0;
+    d = (d + ld) >>> 0;
+    n++;
+  }
+  return { a, b, c, d, n };
+}
+
+/** `sum` with some pairs taken out and others put in. */
+export function updatedSum(sum: VersionSum, removed: Iterable<readonly [string, string]>, added: Iterable<readonly [string, string]>): VersionSum {
+  let { a, b, c, d, n } = sum;
+  for (const [name, version] of removed) {
+    lanes(name, version);
+    a = (a - la) >>> 0;
+    b = (b - lb) >>> 0;
+    c = (c - lc) >>> 0;
+    d = (d - ld) >>> 0;
+    n--;
+  }
+  for (const [name, version] of added) {
+    lanes(name, version);
+    a = (a + la) >>> 0;
+    b = (b + lb) >>> 0;
+    c = (c + lc) >>> 0;
+    d = (d + ld) >>> 0;
+    n++;
+  }
+  return { a, b, c, d, n };
+}
+
+/** The version string of a sum (16 base64url characters, as resource versions). */
+export function versionOfSum(s: VersionSum): string {
+  const buf = Buffer.allocUnsafe(24);
+  buf.writeUInt32BE(s.a, 0);
+  buf.writeUInt32BE(s.b, 4);
+  buf.writeUInt32BE(s.c, 8);
+  buf.writeUInt32BE(s.d, 12);
+  buf.writeDoubleBE(s.n, 16);
+  return createHash('sha256').update('xgate-resource-set\u0000').update(buf).digest('base64url').slice(0, 16);
+}
