@@ -36,6 +36,8 @@ export interface B1Options {
   /** Extra runs per size timed stage by stage (not part of the samples above). */
   readonly phaseRepeats: number;
   readonly seed: number;
+  /** --route-shards (unset: one route configuration). */
+  readonly routeShards?: number;
   /** Write CPU profiles of one full and several incremental builds at the largest size to this folder. */
   readonly profileDir?: string;
   readonly log?: (line: string) => void;
@@ -166,7 +168,11 @@ const NOTES = [
   'The machines are shared: os.loadavg() is recorded before and after each size.',
 ];
 
+/** The pipeline options of the run (the defaults, with the route shards asked for). */
+let pipeline: PipelineOptions = DEFAULT_PIPELINE_OPTIONS;
+
 export async function runB1(opts: B1Options): Promise<B1Result> {
+  pipeline = opts.routeShards && opts.routeShards > 1 ? { ...DEFAULT_PIPELINE_OPTIONS, routeShards: opts.routeShards } : DEFAULT_PIPELINE_OPTIONS;
   const log = opts.log ?? (() => undefined);
   const errors: string[] = [];
   const cert = benchCert();
@@ -182,7 +188,7 @@ export async function runB1(opts: B1Options): Promise<B1Result> {
   }
   const { log: _l, ...params } = opts;
   return {
-    parameters: { ...params, pipeline: DEFAULT_PIPELINE_OPTIONS, mix: MIX, cert: cert.source, notes: NOTES },
+    parameters: { ...params, pipeline: pipeline, mix: MIX, cert: cert.source, notes: NOTES },
     targets: B1_TARGETS,
     results,
     errors,
@@ -191,7 +197,7 @@ export async function runB1(opts: B1Options): Promise<B1Result> {
 
 /** What Controller.rebuild does for a full rebuild, minus publishing. */
 function rebuild(store: StoreSnapshot, encoder: SnapshotEncoder): { result: TranslateResult; snapshots: Record<string, Snapshot> } {
-  const result = translateStore(store, DEFAULT_PIPELINE_OPTIONS);
+  const result = translateStore(store, pipeline);
   const problems = Object.entries(result.resources).flatMap(([g, r]) => checkConsistency(r).map((p) => `${g}: ${p}`));
   if (problems.length) throw new Error(`inconsistent resources: ${problems.slice(0, 5).join('; ')}`);
   const snapshots = encoder.buildGroups(result.resources);
@@ -249,7 +255,7 @@ async function runSize(
 
   // Incremental: the encoder's memo holds the previous build, as in the Controller.
   const encoder = new SnapshotEncoder();
-  let prev = encoder.buildGroups(translateStore(snapshot, DEFAULT_PIPELINE_OPTIONS).resources);
+  let prev = encoder.buildGroups(translateStore(snapshot, pipeline).resources);
   const current = [...gen.ingresses];
   const pickRng = rng(opts.seed * 7919 + n);
   let step = 0;
@@ -370,11 +376,11 @@ function timer(): Timer {
 function fullPhaseRun(store: StoreSnapshot): Record<string, number> {
   const stage = timer();
   const mark = (p: string) => stage.mark(p);
-  const built = buildModel(store, DEFAULT_PIPELINE_OPTIONS);
+  const built = buildModel(store, pipeline);
   mark('buildModel');
   const endpoints = buildEndpoints(built.model.clusters, store);
   mark('buildEndpoints');
-  const resources = translate(built.model, endpoints, DEFAULT_PIPELINE_OPTIONS);
+  const resources = translate(built.model, endpoints, pipeline);
   mark('translate');
   sortDiagnostics(built.diagnostics);
   mark('sortDiagnostics');
@@ -412,11 +418,11 @@ function incrementalPhaseRun(store: Store, modified: Parameters<Store['upsert']>
   mark('store.upsert');
   const snap = store.snapshot();
   mark('store.snapshot');
-  const built = buildModel(snap, DEFAULT_PIPELINE_OPTIONS);
+  const built = buildModel(snap, pipeline);
   mark('buildModel');
   const endpoints = buildEndpoints(built.model.clusters, snap);
   mark('buildEndpoints');
-  const resources = translate(built.model, endpoints, DEFAULT_PIPELINE_OPTIONS);
+  const resources = translate(built.model, endpoints, pipeline);
   mark('translate');
   sortDiagnostics(built.diagnostics);
   mark('sortDiagnostics');
@@ -575,6 +581,7 @@ export const b1: Benchmark = {
       ...(ctx.incrementalRepeats !== undefined ? { incrementalRepeats: ctx.incrementalRepeats } : {}),
       ...(ctx.seed !== undefined ? { seed: ctx.seed } : {}),
       ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
+      ...(ctx.routeShards ? { routeShards: ctx.routeShards } : {}),
       log: ctx.log,
     };
     const r = await runB1(opts);

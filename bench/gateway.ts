@@ -4,7 +4,7 @@
 // of the realistic B1 mix (bench/generate.ts) put into the Store. Changes go straight
 // to the Store, as the Kubernetes informers deliver them; the manifests folder never
 // changes after the start, so the file source never replaces what the benchmark put in.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -133,6 +133,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     await envoy.waitReady(300_000);
     await envoy.waitForListener('http', 300_000);
     o.log(`gateway: Envoy ready in ${Math.round(performance.now() - t1)} ms`);
+    // The listener is there before Envoy has applied every route table and endpoint of the
+    // initial load; measured changes start once Envoy's CPU use has settled.
+    const t2 = performance.now();
+    await envoyIdle(envoy.pid, 120_000);
+    o.log(`gateway: Envoy idle after ${Math.round(performance.now() - t2)} ms more`);
     const running = { cp, envoy };
     return {
       cp,
@@ -158,5 +163,27 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     for (const b of backends) await b.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** Resolves once the process used under 5 % of a core over two 250 ms windows in a row (or after `timeoutMs`). */
+export async function envoyIdle(pid: number, timeoutMs: number): Promise<void> {
+  const ticks = (): number | undefined => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100 per second)
+    } catch {
+      return undefined;
+    }
+  };
+  const end = performance.now() + timeoutMs;
+  let quiet = 0;
+  let last = ticks();
+  while (last !== undefined && quiet < 2 && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = ticks();
+    if (now === undefined) return;
+    quiet = now - last <= 1 ? quiet + 1 : 0;
+    last = now;
   }
 }

@@ -162,9 +162,10 @@ export class ModelBuilder {
     let served: readonly ObjectRef[] | undefined;
     return {
       model: {
-        virtualHosts: [...this.vhosts.values],
-        tlsHosts: [...this.tlsHosts.values],
-        clusters: [...this.withPolicies.values],
+        // The same arrays as the last model's while nothing in them changed (translation then skips them at once).
+        virtualHosts: this.vhosts.list(),
+        tlsHosts: this.tlsHosts.list(),
+        clusters: this.withPolicies.list(),
         secrets: this.secretUse.sorted(),
       },
       diagnostics: this.diagnostics(order.diagnostics),
@@ -414,9 +415,15 @@ class SortedMap<V> {
   private readonly keys: string[] = [];
   readonly values: V[] = [];
   private readonly index = new Map<string, V>();
+  /** A copy of values, made when asked after a change (never mutated: models hold it). */
+  private copy: readonly V[] | undefined;
+  list(): readonly V[] {
+    return (this.copy ??= [...this.values]);
+  }
   set(name: string, value: V): void {
     const had = this.index.has(name);
     if (had && this.index.get(name) === value) return;
+    this.copy = undefined;
     this.index.set(name, value);
     const i = lowerBound(this.keys, name);
     if (had) this.values[i] = value;
@@ -427,6 +434,7 @@ class SortedMap<V> {
   }
   delete(name: string): void {
     if (!this.index.delete(name)) return;
+    this.copy = undefined;
     const i = lowerBound(this.keys, name);
     this.keys.splice(i, 1);
     this.values.splice(i, 1);
@@ -490,10 +498,10 @@ class Counted<T extends object> {
     return this.names_.names;
   }
 
-  /** One object per name, in name order (the same array while nothing changed: callers copy). */
-  sorted(): T[] {
+  /** One object per name, in name order: the same array while nothing changed (never mutated). */
+  sorted(): readonly T[] {
     if (!this.cache) this.cache = this.names_.names.map((n) => this.byName.get(n)!.keys().next().value as T);
-    return [...this.cache];
+    return this.cache;
   }
 }
 
