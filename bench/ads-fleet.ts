@@ -15,7 +15,8 @@
 import * as grpc from '@grpc/grpc-js';
 import http2 from 'node:http2';
 import { adsPackageDefinition } from '../protos/loader.js';
-import { CLUSTER, ENDPOINT, LISTENER, ROUTE, type TypeUrl } from '../control-plane/src/xds/type-urls.js';
+import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SCOPED_ROUTE, type TypeUrl } from '../control-plane/src/xds/type-urls.js';
+import { routeShardName } from '../control-plane/src/translate/route-shards.js';
 
 const SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 const SUBSCRIBE: ReadonlyArray<readonly [TypeUrl, readonly string[]]> = [
@@ -24,6 +25,18 @@ const SUBSCRIBE: ReadonlyArray<readonly [TypeUrl, readonly string[]]> = [
   [ROUTE, ['http']],
   [ENDPOINT, []],
 ];
+
+/** What an Envoy subscribes to: with route shards, SRDS (wildcard) and every shard's route configuration instead of `http`. */
+export function subscriptionFor(routeShards: number | undefined): ReadonlyArray<readonly [TypeUrl, readonly string[]]> {
+  if (!routeShards || routeShards < 2) return SUBSCRIBE;
+  return [
+    [LISTENER, []],
+    [CLUSTER, []],
+    [SCOPED_ROUTE, []],
+    [ROUTE, Array.from({ length: routeShards }, (_, i) => routeShardName(i))],
+    [ENDPOINT, []],
+  ];
+}
 
 export interface Received {
   readonly at: number;

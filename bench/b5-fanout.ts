@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { repoRoot } from '../envoy/binary.js';
 import { ENDPOINT, ROUTE } from '../control-plane/src/xds/type-urls.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
-import { FleetClient, RawFleetClient, type AdsFleetClient } from './ads-fleet.js';
+import { FleetClient, RawFleetClient, subscriptionFor, type AdsFleetClient } from './ads-fleet.js';
 import { benchCert } from './cert.js';
 import { freePort } from './gateway.js';
 import { BENCH_CLASS, generate } from './generate.js';
@@ -32,11 +32,11 @@ interface ControlPlaneProcess {
   readonly exited: Promise<void>;
 }
 
-function startChild(dir: string, xdsPort: number, adminPort: number, httpPort: number, profile?: { dir: string; name: string }): ControlPlaneProcess {
+function startChild(dir: string, xdsPort: number, adminPort: number, httpPort: number, profile?: { dir: string; name: string }, routeShards?: number): ControlPlaneProcess {
   const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', profile.name] : [];
   const child = spawn(
     process.execPath,
-    [...nodeArgs, path.join(repoRoot(), 'bin', 'xgate.js'), 'serve', '--manifests', dir, '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--https-port', String(httpPort + 1), '--bind-address', '127.0.0.1', '--log-level', 'warn'],
+    [...nodeArgs, path.join(repoRoot(), 'bin', 'xgate.js'), 'serve', '--manifests', dir, '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--https-port', String(httpPort + 1), '--bind-address', '127.0.0.1', '--log-level', 'warn', ...(routeShards && routeShards > 1 ? ['--route-shards', String(routeShards)] : [])],
     { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env } },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -219,7 +219,7 @@ export const b5: Benchmark = {
           const [xdsPort, adminPort, httpPort] = [await freePort(), await freePort(), await freePort()];
           const prof = (phase: string) => (ctx.profileDir ? { dir: ctx.profileDir, name: `b5-${mode}-M${m}-${phase}.cpuprofile` } : undefined);
           const windows: ProfileWindow[] = [];
-          let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, prof('run'));
+          let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, prof('run'), ctx.routeShards);
           const clients: AdsFleetClient[] = [];
           try {
             await waitReady(adminPort);
@@ -227,7 +227,7 @@ export const b5: Benchmark = {
             const idleBefore = await memoryOf(adminPort);
             const tConnect = performance.now();
             for (let i = 0; i < m; i++) {
-              const c = process.env['B5_FLEET'] === 'grpc-js' ? new FleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode) : new RawFleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode);
+              const c = process.env['B5_FLEET'] === 'grpc-js' ? new FleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode, subscriptionFor(ctx.routeShards)) : new RawFleetClient(`127.0.0.1:${xdsPort}`, `b5-${mode}-${i}`, mode, subscriptionFor(ctx.routeShards));
               clients.push(c);
               c.connect();
               if (i % 50 === 49) await sleep(20);
@@ -239,7 +239,7 @@ export const b5: Benchmark = {
                 await sleep(5);
               }
             };
-            await allHave((c) => c.ackedAt.size >= 4, 120_000, 'initial config');
+            await allHave((c) => c.ackedAt.size >= subscriptionFor(ctx.routeShards).length, 120_000, 'initial config');
             const initialMs = round(performance.now() - tConnect, 0);
             const initialBytes = clients.reduce((a, c) => a + c.received.reduce((b, r) => b + r.bytes, 0), 0);
             await sleep(2000);
@@ -291,7 +291,7 @@ export const b5: Benchmark = {
             await cp.exited;
             const tSpawn = performance.now();
             const shutdownMs = round(tSpawn - tKill, 0);
-            cp = startChild(dir, xdsPort, adminPort, httpPort, prof('restarted'));
+            cp = startChild(dir, xdsPort, adminPort, httpPort, prof('restarted'), ctx.routeShards);
             await waitReady(adminPort);
             const readyMs = round(performance.now() - tSpawn, 0);
             await allHave((c, ) => c.streams > streamsBefore[clients.indexOf(c)]!, 60_000, 'reconnect');
@@ -350,7 +350,7 @@ export const b5: Benchmark = {
       rmSync(dir, { recursive: true, force: true });
     }
     return {
-      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, subscriptions: 'LDS, CDS, EDS wildcard; RDS "http"', fleet: process.env['B5_FLEET'] === 'grpc-js' ? '@grpc/grpc-js clients' : 'raw node:http2 gRPC clients (bench/ads-fleet.ts RawFleetClient)', clientWindow: Number(process.env['B5_CLIENT_WINDOW'] ?? 256 * 1024 * 1024), change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
+      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, routeShards: ctx.routeShards ?? 1, subscriptions: ctx.routeShards && ctx.routeShards > 1 ? 'LDS, CDS, SRDS, EDS wildcard; RDS http/0 … http/N-1' : 'LDS, CDS, EDS wildcard; RDS "http"', fleet: process.env['B5_FLEET'] === 'grpc-js' ? '@grpc/grpc-js clients' : 'raw node:http2 gRPC clients (bench/ads-fleet.ts RawFleetClient)', clientWindow: Number(process.env['B5_CLIENT_WINDOW'] ?? 256 * 1024 * 1024), change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
       targets: B5_TARGETS,
       results,
       errors,

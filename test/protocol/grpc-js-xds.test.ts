@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_GROUP } from '../../control-plane/src/xds/cache/memory-cache.js';
 import type { ProxyStatus } from '../../control-plane/src/xds/proxies.js';
 import { LISTENER, ROUTE } from '../../control-plane/src/xds/type-urls.js';
+import { routeShardOf } from '../../control-plane/src/translate/route-shards.js';
 import { INGRESS_CLASS_YAML, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
 import { echo, startGrpcEcho, type GrpcEcho } from '../helpers/grpc-echo.js';
 
@@ -183,5 +184,31 @@ describe('@grpc/grpc-js-xds against our ADS server', () => {
     });
     expect(p.types.eds!.nack).toBeUndefined();
     console.info(`grpc-js-xds: EndpointSlice edit → RPCs only to a after ${switchMs} ms`);
+  });
+});
+
+describe('@grpc/grpc-js-xds with route shards', () => {
+  let a: GrpcEcho;
+  let t: TestControlPlane;
+  let client: grpc.Client;
+
+  beforeAll(async () => {
+    grpcXds.register();
+    a = await startGrpcEcho({ name: 'a', host: '127.0.0.2' });
+    t = await testControlPlane({ '00-class.yaml': INGRESS_CLASS_YAML, '10-echo-service.yaml': echoServiceYaml([a]), '20-ingress.yaml': INGRESS_YAML }, { routeShards: 8 });
+    client = new grpc.Client(`xds:///${HOST}`, grpc.credentials.createInsecure(), { [BOOTSTRAP_OPTION]: bootstrap(t.cp.xdsPort) });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await a?.close();
+  });
+
+  it("resolves through the host's shard route configuration only", async () => {
+    const r = await eventually('first RPC through xDS', 15_000, () => echo(client, 'hello', { waitForReady: true, deadlineMs: 5_000 }));
+    expect(r.backend).toBe('a');
+    const p = await eventually('RDS ACK', 5_000, async () => t.cp.proxies.list().find((x) => x.nodeId === NODE_ID && x.types.rds?.acked));
+    expect(p.types.rds!.nack).toBeUndefined();
+    expect(t.cp.proxies.ackedNames(p.streamId, ROUTE)).toEqual([`http/${routeShardOf(HOST, 8)}`]);
   });
 });

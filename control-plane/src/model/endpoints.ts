@@ -286,7 +286,9 @@ function awaitsOurGate(ref: { kind?: string; name?: string } | undefined, namesp
 
 function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[], pods: Pods, reads: PodRead[]): Endpoint[] {
   const found = new Map<string, Endpoint>();
-  for (const slice of slices) {
+  // An address listed by two slices (a pod moving between them) takes the first slice by
+  // name: the result must not depend on the order the store holds them in (a relist).
+  for (const slice of slices.length > 1 ? [...slices].sort(bySliceName) : slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
     const sp = (Array.isArray(slice.ports) ? slice.ports : []).find((p) => (p.name ?? '') === cluster.portName);
     if (!sp || !isPort(sp.port)) continue;
@@ -310,6 +312,12 @@ function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[], pods: P
     }
   }
   return [...found.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
+}
+
+function bySliceName(a: EndpointSlice, b: EndpointSlice): number {
+  const x = a.metadata.name;
+  const y = b.metadata.name;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export type { ClusterEndpoints };

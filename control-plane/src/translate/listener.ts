@@ -173,9 +173,9 @@ function httpsFilterChain(t: TlsHost, opts: TranslateOptions, filters: readonly 
 }
 
 /** A proxyless gRPC client dials `xds:///<host>`: it asks LDS for a listener named after the host. */
-export function apiListener(host: string): JsonObject {
+export function apiListener(host: string, routeConfigName: string = HTTP_ROUTE_CONFIG): JsonObject {
   return {
     name: host,
-    api_listener: { api_listener: hcm(`grpc.${host}`, HTTP_ROUTE_CONFIG, false)['typed_config']! },
+    api_listener: { api_listener: hcm(`grpc.${host}`, routeConfigName, false)['typed_config']! },
   };
 }

@@ -5,7 +5,7 @@ import { ENVOY_GROUP, GRPC_GROUP } from '../xds/cache/memory-cache.js';
 import { proxylessCluster, translateCluster } from './cluster.js';
 import { translateEndpoints } from './endpoint.js';
 import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRouteConfigName, routeShards } from './listener.js';
-import { ROUTE_SHARD_HEADER, ShardSplit, routeShardName, shardScopes } from './route-shards.js';
+import { ROUTE_SHARD_HEADER, ShardSplit, routeShardName, routeShardOf, shardScopes } from './route-shards.js';
 import type { TranslateOptions } from './options.js';
 import { resourceName, type EnvoyResources, type GroupResources } from './resources.js';
 import { proxylessRouteConfiguration, translateRouteConfiguration, translateVirtualHost } from './route.js';
@@ -57,8 +57,8 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
     secrets: envoySecrets.of(secrets, extraSecrets),
   };
   const grpc: EnvoyResources = {
-    listeners: apiListeners.of(apiListenersOf(model.virtualHosts, lastModelHosts, replaced)),
-    routes: grpcRoutes.of([proxylessRouteConfigurationOf(HTTP_ROUTE_CONFIGURATION, vhosts, lastVhosts, replaced)], NO_RESOURCES),
+    listeners: apiListeners.of(apiListenersOf(model.virtualHosts, lastModelHosts, replaced, routeShards(opts))),
+    routes: routeShards(opts) > 1 ? proxylessShards() : grpcRoutes.of([proxylessRouteConfigurationOf(HTTP_ROUTE_CONFIGURATION, vhosts, lastVhosts, replaced)], NO_RESOURCES),
     clusters: proxylessClusterList.map(clusters, proxylessClusterOf),
     endpoints: cla[GRPC_GROUP]!,
     secrets: NO_RESOURCES,
@@ -67,7 +67,13 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
 }
 
 /** The API listener of each virtual host (null for a wildcard), patched where the host list changed in place since `lastHosts`. */
-function apiListenersOf(hosts: readonly VirtualHost[], lastHosts: readonly VirtualHost[], replaced: readonly number[] | undefined): readonly (JsonObject | null)[] {
+function apiListenersOf(hosts: readonly VirtualHost[], lastHosts: readonly VirtualHost[], replaced: readonly number[] | undefined, shards: number): readonly (JsonObject | null)[] {
+  if (shards !== apiShards) {
+    // Each API listener names its host's route configuration: another shard count, other names.
+    apiShards = shards;
+    apiListenerReuse = newApiListenerReuse(shards);
+    apiListenerList = new ListMemo<VirtualHost, JsonObject | null>();
+  }
   if (replaced && apiListenerList.lastInputs() === lastHosts) return apiListenerList.patch(hosts, replaced, apiListenerReuse.get);
   const out = apiListenerList.map(hosts, apiListenerReuse.get);
   apiListenerReuse.prune(hosts, out);
@@ -293,8 +299,14 @@ const extraClusterList = new ListMemo<JsonObject, JsonObject>();
 const extraSecretReuse = new Reuse<JsonObject, JsonObject>(resourceName, sameData, (x) => x);
 const extraSecretList = new ListMemo<JsonObject, JsonObject>();
 /** Proxyless gRPC clients dial `xds:///<host>`: an API listener per host that is not a wildcard. */
-const apiListenerReuse = new Reuse<VirtualHost, JsonObject | null>((v) => v.host, (a, b) => a.host === b.host, (v) => (v.host.includes('*') ? null : apiListener(v.host)));
-const apiListenerList = new ListMemo<VirtualHost, JsonObject | null>();
+/** With route shards, a proxyless client's listener names its host's shard (`http/<i>`, in the grpc group too); else `http`. */
+function newApiListenerReuse(shards: number): Reuse<VirtualHost, JsonObject | null> {
+  const routeName = (host: string) => (shards > 1 ? routeShardName(routeShardOf(host, shards)!) : HTTP_ROUTE_CONFIG);
+  return new Reuse<VirtualHost, JsonObject | null>((v) => v.host, (a, b) => a.host === b.host, (v) => (v.host.includes('*') ? null : apiListener(v.host, routeName(v.host))));
+}
+let apiShards = 1;
+let apiListenerReuse = newApiListenerReuse(1);
+let apiListenerList = new ListMemo<VirtualHost, JsonObject | null>();
 const apiListeners = new Compact<JsonObject>();
 const proxylessClusterList = new ListMemo<JsonObject, JsonObject>();
 const proxylessEndpointList = new ListMemo<JsonObject, JsonObject>();
@@ -393,6 +405,24 @@ function proxylessRouteConfigurationOf(http: JsonObject, vhosts: readonly JsonOb
   const rc = { ...proxylessRouteConfiguration({ ...http, virtual_hosts: [] }), virtual_hosts: out as JsonObject[] };
   lastProxylessRoutes = { http, vhosts: out, rc };
   return rc;
+}
+
+/** With route shards: each shard's route configuration as proxyless clients take it (same names as Envoy's), kept per shard list. */
+let lastProxylessShards: { readonly lists: readonly (readonly JsonObject[])[]; readonly rcs: readonly JsonObject[] } | undefined;
+
+function proxylessShards(): readonly JsonObject[] {
+  const lists = lastHttpRoutes!.lists;
+  const last = lastProxylessShards;
+  if (last?.lists === lists) return last.rcs;
+  const same = last?.lists.length === lists.length ? last : undefined;
+  let changed = !same;
+  const rcs = lists.map((list, i) => {
+    if (same && same.lists[i] === list) return same.rcs[i]!;
+    changed = true;
+    return { ...proxylessRouteConfiguration({ ...HTTP_ROUTE_CONFIGURATION, name: routeShardName(i), virtual_hosts: [] }), virtual_hosts: list.map(proxylessVirtualHost) };
+  });
+  lastProxylessShards = { lists, rcs: changed ? rcs : same!.rcs };
+  return lastProxylessShards.rcs;
 }
 
 /** One virtual host as proxyless clients get it (proxylessRouteConfiguration memoises it per virtual host object). */
