@@ -120,15 +120,15 @@ async function idleReading(maxMs: number): Promise<NonNullable<Step['idle']>> {
   return { ...reading(), afterS: Math.round((performance.now() - t0) / 1000), reduced };
 }
 
-/** Runs in the child (node --expose-gc dist/bench/b7-memory.js --child 1000,10000,10,1000 [idle max ms]). */
-async function child(sizes: number[], idleMaxMs: number): Promise<void> {
+/** Runs in the child (node --expose-gc dist/bench/b7-memory.js --child 1000,10000,10,1000 [idle max ms] [route shards]). */
+async function child(sizes: number[], idleMaxMs: number, routeShards: number): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc!;
   if (idleMaxMs > 0) observeGcs();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xgate-b7-'));
   writeFileSync(path.join(dir, '00-class.yaml'), `apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: ${BENCH_CLASS}}\nspec: {controller: xgate.io/ingress-controller}\n`);
   const [xdsPort, httpPort] = [await freePort(), await freePort()];
   const cp = await startControlPlane(
-    { manifests: dir, xds: { host: '127.0.0.1', port: xdsPort }, admin: { host: '127.0.0.1', port: 0 }, pipeline: { ...DEFAULT_PIPELINE_OPTIONS, bindAddress: '127.0.0.1', httpPort, httpsPort: httpPort + 1 }, logLevel: 'warn', debounceMs: 20, maxDelayMs: 500 },
+    { manifests: dir, xds: { host: '127.0.0.1', port: xdsPort }, admin: { host: '127.0.0.1', port: 0 }, pipeline: { ...DEFAULT_PIPELINE_OPTIONS, ...(routeShards > 1 ? { routeShards } : {}), bindAddress: '127.0.0.1', httpPort, httpsPort: httpPort + 1 }, logLevel: 'warn', debounceMs: 20, maxDelayMs: 500 },
     silentLogger(),
   );
   const cert = benchCert();
@@ -169,7 +169,7 @@ export const b7: Benchmark = {
       const here = fileURLToPath(import.meta.url);
       const self = here.endsWith('.ts') ? path.join(repoRoot(), 'dist', 'bench', 'b7-memory.js') : here;
       const text = await new Promise<string>((resolve, reject) => {
-        const c = spawn(process.execPath, ['--expose-gc', self, '--child', sizes.join(','), String(idleMaxMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const c = spawn(process.execPath, ['--expose-gc', self, '--child', sizes.join(','), String(idleMaxMs), String(ctx.routeShards ?? 1)], { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         c.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -187,6 +187,7 @@ export const b7: Benchmark = {
     return {
       parameters: {
         sizes,
+        routeShards: ctx.routeShards ?? 1,
         process: 'fresh child: node --expose-gc, startControlPlane, no proxy connected',
         reading: 'after the build, 300 ms, two forced full GCs',
         idleReading: idleMaxMs > 0 ? `then idle until V8's memory reducer has shrunk the young generation (at most ${idleMaxMs / 1000} s), 1 s, no forced GC` : 'none (--quick)',
@@ -203,7 +204,7 @@ export const b7: Benchmark = {
 };
 
 if (process.argv[2] === '--child' && process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  child(process.argv[3]!.split(',').map(Number), Number(process.argv[4] ?? 0)).catch((e: unknown) => {
+  child(process.argv[3]!.split(',').map(Number), Number(process.argv[4] ?? 0), Number(process.argv[5] ?? 1)).catch((e: unknown) => {
     process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
     process.exit(1);
   });

@@ -60,6 +60,8 @@ describe('route shards through the real Envoy', () => {
   let web: Backend, api: Backend, fallback: Backend;
   let t: TestControlPlane;
   let envoy: RunningEnvoy;
+  /** A second Envoy on state-of-the-world ADS (RDS and EDS responses carry only what changed); both bind the port (reuse_port). */
+  let sotw: RunningEnvoy;
   let base: string;
 
   beforeAll(async () => {
@@ -73,13 +75,17 @@ describe('route shards through the real Envoy', () => {
       { routeShards: SHARDS },
     );
     envoy = await testEnvoy({ xdsPort: t.cp.xdsPort });
-    await envoy.waitReady(30_000);
-    await envoy.waitForListener('http', 30_000);
+    sotw = await testEnvoy({ xdsPort: t.cp.xdsPort, nodeId: 'sotw-envoy', xdsApi: 'sotw' });
+    for (const e of [envoy, sotw]) {
+      await e.waitReady(30_000);
+      await e.waitForListener('http', 30_000);
+    }
     base = `http://127.0.0.1:${t.httpPort}`;
   }, 60_000);
 
   afterAll(async () => {
     await envoy?.stop();
+    await sotw?.stop();
   });
 
   it('spreads the hosts over the shards', () => {
@@ -120,9 +126,18 @@ describe('route shards through the real Envoy', () => {
 
   it('changes one shard route configuration for a one-host change, and Envoy follows', async () => {
     const before = t.cp.cache.current('envoy');
+    const rds = (id: string) => t.cp.proxies.list().find((p) => p.nodeId === id)?.types.rds?.acked?.version;
+    const sotwBefore = rds('sotw-envoy');
+    expect(sotwBefore).toBeDefined();
     t.write('20-ingress.yaml', ingresses((i) => (i === 0 ? 'api' : i % 2 ? 'api' : 'web')));
+    // The SotW Envoy ACKed the new shard (it got that route configuration alone) …
+    await eventually(async () => rds('sotw-envoy') !== sotwBefore, 15_000);
     await eventually(async () => (await request(`${base}/`, { host: hostOf(0) })).echo?.backend === 'api', 15_000);
-    expect((await request(`${base}/`, { host: hostOf(2) })).echo?.backend).toBe('web');
+    // … and every request answers as it should, whichever Envoy the connection lands on.
+    for (let k = 0; k < 24; k++) {
+      expect((await request(`${base}/`, { host: hostOf(0) })).echo?.backend).toBe('api');
+      expect((await request(`${base}/`, { host: hostOf(2 + (k % 40)) })).echo?.backend).toBe(k % 2 ? 'api' : 'web');
+    }
     const after = t.cp.cache.current('envoy');
     expect(before && after).toBeTruthy();
     {

@@ -115,7 +115,8 @@ describe('SotW: named subscriptions', () => {
 
     h.publish({ clusters: [cluster('c1'), cluster('c9')], endpoints: [endpoints('c1'), endpoints('c9')] });
     const r2 = await s.next();
-    expect(resourceNames(r2)).toEqual(['c1', 'c9']);
+    // EDS is not full-state: the response carries what the client lacks (c1 is held, unchanged).
+    expect(resourceNames(r2)).toEqual(['c9']);
   });
 
   it('waits when none of the named resources exists', T, async () => {
@@ -308,5 +309,49 @@ describe('SotW: authorization', () => {
     good.send(first(CLUSTER));
     expect(resourceNames(await good.next())).toEqual(['c1']);
     expect(h.registry.list().map((p) => p.nodeId)).toEqual(['envoy-1']);
+  });
+});
+
+describe('SotW: RDS, EDS and SDS responses carry what changed', () => {
+  it('sends the changed route configuration alone once the client has ACKed, and everything after a name list change', T, async () => {
+    h.publish({ routes: [route('r1', ['c1']), route('r2', ['c1'])] });
+    const s = h.client().sotw();
+    s.send(first(ROUTE, ['r1', 'r2']));
+    const r1 = await s.next();
+    expect(resourceNames(r1)).toEqual(['r1', 'r2']);
+    s.send(ack(r1, ['r1', 'r2']));
+    await s.nothingWithin(100);
+
+    h.publish({ routes: [route('r1', ['c1']), route('r2', ['c2'])] });
+    const r2 = await s.next();
+    expect(resourceNames(r2)).toEqual(['r2']);
+    expect(r2.version_info).not.toBe(r1.version_info);
+    s.send(ack(r2, ['r1', 'r2']));
+    await s.nothingWithin(100);
+
+    // A name dropped and asked for again (a new watch in the client): the full list.
+    s.send(ack(r2, ['r2']));
+    const r3 = await s.next();
+    expect(resourceNames(r3)).toEqual(['r2']);
+    s.send(ack(r3, ['r1', 'r2']));
+    const r4 = await s.next();
+    expect(resourceNames(r4)).toEqual(['r1', 'r2']);
+  });
+
+  it('after a NACK, sends again what the client rejected along with the next change', T, async () => {
+    h.publish({ routes: [route('r1', ['c1']), route('r2', ['c1'])] });
+    const s = h.client().sotw();
+    s.send(first(ROUTE, ['r1', 'r2']));
+    const good = await s.next();
+    s.send(ack(good, ['r1', 'r2']));
+    h.publish({ routes: [route('r1', ['c1']), route('r2', ['c2'])] });
+    const bad = await s.next();
+    expect(resourceNames(bad)).toEqual(['r2']);
+    s.send(nack(bad, good.version_info, 'route r2: invalid', ['r1', 'r2']));
+    await s.nothingWithin(150);
+    h.publish({ routes: [route('r1', ['c3']), route('r2', ['c2'])] });
+    const next = await s.next();
+    // The client holds the ACKed r1 and r2: both differ from what it holds.
+    expect(resourceNames(next)).toEqual(['r1', 'r2']);
   });
 });

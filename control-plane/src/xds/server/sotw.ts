@@ -4,6 +4,7 @@
 // that arrive meanwhile coalesce into the next one. See push-order.ts for make
 // before break: while the proxy's listeners and routes are not ACKed at their new
 // version, full-state CDS (and EDS, SDS) keep what the proxy holds and is about to lose.
+// RDS, EDS and SDS responses after the first ACK carry only the resources that changed.
 import type { Resource, Snapshot } from '../cache/types.js';
 import { SHORT_NAMES, type TypeUrl } from '../type-urls.js';
 import { EncodedResponse } from './encoded.js';
@@ -11,7 +12,15 @@ import type { DiscoveryRequest } from './messages.js';
 import { isReferenced, isReferring, PUSH_ORDER, REFERRING } from './push-order.js';
 import type { ProtocolStream, StreamContext } from './stream-context.js';
 import { Subscription } from './subscription.js';
-import { compare, namesOf, selectionOf, sotwBodyOf, versionOf, type ResourceMap } from './wire.js';
+import { compare, namesOf, selectionOf, sotwBodyOf, sotwPartialBodyOf, versionOf, type ResourceMap } from './wire.js';
+import { ENDPOINT, ROUTE, SECRET } from '../type-urls.js';
+
+/**
+ * Types whose SotW responses need not list every resource: a name left out keeps the
+ * client's copy (xDS protocol: only LDS, CDS and the like are full-state). SRDS stays
+ * full-state: Envoy drops scopes a SotW response leaves out.
+ */
+const PARTIAL_TYPES: ReadonlySet<TypeUrl> = new Set([ROUTE, ENDPOINT, SECRET]);
 
 interface Offer {
   readonly version: string;
@@ -33,6 +42,10 @@ class SotwType {
   acked: Offer | undefined;
   /** The last response sent was NACKed; the proxy still holds `acked`. */
   nacked = false;
+  /** Requests that changed the name list; the count when `sent` was sent, and when the ACKed response was. */
+  listChanges = 0;
+  sentListChanges = 0;
+  ackedListChanges = -1;
 }
 
 export class SotwStream implements ProtocolStream<DiscoveryRequest> {
@@ -60,7 +73,7 @@ export class SotwStream implements ProtocolStream<DiscoveryRequest> {
     } else if (first) {
       st.clientVersion = req.version_info ?? '';
     }
-    st.sub.setSotw(names, first);
+    if (st.sub.setSotw(names, first)) st.listChanges++;
   }
 
   flush(): void {
@@ -130,8 +143,13 @@ export class SotwStream implements ProtocolStream<DiscoveryRequest> {
 
   private send(t: TypeUrl, st: SotwType, offer: Offer): void {
     const nonce = this.ctx.nextNonce();
-    this.ctx.send(new EncodedResponse(sotwBodyOf(t, offer.version, offer.resources), nonce));
+    // RDS, EDS and SDS: only what changed since the ACKed response (the client keeps the rest).
+    // Only while the name list is the one of the ACKed response: a name dropped and asked
+    // for again may be a new watch in the client that holds nothing yet.
+    const partial = PARTIAL_TYPES.has(t) && st.acked && st.ackedListChanges === st.listChanges ? sotwPartialBodyOf(t, offer.version, st.acked.resources, offer.resources) : undefined;
+    this.ctx.send(new EncodedResponse(partial ?? sotwBodyOf(t, offer.version, offer.resources), nonce));
     st.sent = { ...offer, nonce };
+    st.sentListChanges = st.listChanges;
     st.pending = true;
     this.ctx.observers.sent(this.ctx.id, t, offer.version, namesOf(offer.resources), nonce);
   }
@@ -144,6 +162,7 @@ export class SotwStream implements ProtocolStream<DiscoveryRequest> {
   private adopt(t: TypeUrl, st: SotwType, offer: Offer): void {
     st.sent = { ...offer, nonce: '' };
     st.acked = offer;
+    st.sentListChanges = st.ackedListChanges = st.listChanges;
     this.ctx.observers.acked(this.ctx.id, t, offer.version, namesOf(offer.resources));
   }
 
@@ -161,6 +180,7 @@ export class SotwStream implements ProtocolStream<DiscoveryRequest> {
     } else {
       st.nacked = false;
       st.acked = { version: sent.version, resources: sent.resources };
+      st.ackedListChanges = st.sentListChanges;
       this.ctx.observers.acked(this.ctx.id, t, sent.version, namesOf(sent.resources));
     }
   }

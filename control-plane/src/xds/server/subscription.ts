@@ -28,16 +28,22 @@ export class Subscription {
 
   /**
    * SotW: every request carries the full list. An empty list is wildcard only on the
-   * first request (legacy); later, it unsubscribes from every explicit name.
+   * first request (legacy); later, it unsubscribes from every explicit name. Returns
+   * whether the subscription changed.
    */
-  setSotw(resourceNames: readonly string[], first: boolean): void {
+  setSotw(resourceNames: readonly string[], first: boolean): boolean {
+    const wasWildcard = this.wildcard;
     const legacyWildcard = resourceNames.length === 0 && (first || (this.wildcard && this.names.size === 0));
     this.wildcard = legacyWildcard || resourceNames.includes(WILDCARD);
     const before = this.sortedNames;
     this.names.clear();
     for (const n of resourceNames) if (n !== WILDCARD) this.names.add(n);
     // A SotW client repeats its list with every ACK: keep the sorted list when it is the same.
-    if (!before || before.names.length !== this.names.size || before.names.some((n) => !this.names.has(n))) this.changed();
+    if (!before || before.names.length !== this.names.size || before.names.some((n) => !this.names.has(n))) {
+      this.changed();
+      return true;
+    }
+    return wasWildcard !== this.wildcard;
   }
 }
 

@@ -133,6 +133,25 @@ export function sotwBodyOf(typeUrl: TypeUrl, version: string, resources: Resourc
   return body;
 }
 
+const partialBodies = new WeakMap<ResourceMap, { readonly to: ResourceMap; readonly version: string; readonly typeUrl: TypeUrl; readonly body: SharedBody | undefined }>();
+
+/**
+ * A SotW response body that carries, of `to` at `version`, only the resources not held
+ * at the same version in `from` (what the client ACKed): for RDS, EDS and SDS a name left
+ * out of a response keeps what the client has (xDS protocol; Envoy, gRFC A27), so a
+ * change to one of 7,000 route configurations sends one. Shared by the streams that make
+ * the same move; undefined when nothing would be left out, or nothing sent.
+ */
+export function sotwPartialBodyOf(typeUrl: TypeUrl, version: string, from: ResourceMap, to: ResourceMap): SharedBody | undefined {
+  const hit = partialBodies.get(from);
+  if (hit && hit.to === to && hit.version === version && hit.typeUrl === typeUrl) return hit.body;
+  const changed = new Map<string, Resource>();
+  for (const [name, r] of to) if (from.get(name)?.version !== r.version) changed.set(name, r);
+  const body = changed.size === 0 || changed.size === to.size ? undefined : bodyEncoder().sotwBody({ version_info: version, resources: anyListOf(changed), type_url: typeUrl });
+  partialBodies.set(from, { to, version, typeUrl, body });
+  return body;
+}
+
 const deltaBodies = new WeakMap<TypeSnapshot, Bounded<SharedBody>>();
 
 /**
