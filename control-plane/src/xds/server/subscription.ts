@@ -35,11 +35,11 @@ export class Subscription {
     const wasWildcard = this.wildcard;
     const legacyWildcard = resourceNames.length === 0 && (first || (this.wildcard && this.names.size === 0));
     this.wildcard = legacyWildcard || resourceNames.includes(WILDCARD);
-    const before = this.sortedNames;
+    const before = this.sorted();
     this.names.clear();
     for (const n of resourceNames) if (n !== WILDCARD) this.names.add(n);
     // A SotW client repeats its list with every ACK: keep the sorted list when it is the same.
-    if (!before || before.names.length !== this.names.size || before.names.some((n) => !this.names.has(n))) {
+    if (first || before.names.length !== this.names.size || before.names.some((n) => !this.names.has(n))) {
       this.changed();
       return true;
     }
