@@ -198,7 +198,7 @@ export async function runB1(opts: B1Options): Promise<B1Result> {
 /** What Controller.rebuild does for a full rebuild, minus publishing. */
 function rebuild(store: StoreSnapshot, encoder: SnapshotEncoder): { result: TranslateResult; snapshots: Record<string, Snapshot> } {
   const result = translateStore(store, pipeline);
-  const problems = Object.entries(result.resources).flatMap(([g, r]) => checkConsistency(r).map((p) => `${g}: ${p}`));
+  const problems = Object.entries(result.resources).flatMap(([g, r]) => checkConsistency(r, g).map((p) => `${g}: ${p}`));
   if (problems.length) throw new Error(`inconsistent resources: ${problems.slice(0, 5).join('; ')}`);
   const snapshots = encoder.buildGroups(result.resources);
   return { result, snapshots };
@@ -384,7 +384,7 @@ function fullPhaseRun(store: StoreSnapshot): Record<string, number> {
   mark('translate');
   sortDiagnostics(built.diagnostics);
   mark('sortDiagnostics');
-  for (const r of Object.values(resources)) checkConsistency(r);
+  for (const [g, r] of Object.entries(resources)) checkConsistency(r, g);
   mark('checkConsistency');
   new SnapshotEncoder().buildGroups(resources);
   mark('buildGroups');
@@ -426,7 +426,7 @@ function incrementalPhaseRun(store: Store, modified: Parameters<Store['upsert']>
   mark('translate');
   sortDiagnostics(built.diagnostics);
   mark('sortDiagnostics');
-  for (const r of Object.values(resources)) checkConsistency(r);
+  for (const [g, r] of Object.entries(resources)) checkConsistency(r, g);
   mark('checkConsistency');
   encoder.buildGroups(resources);
   mark('buildGroups');

@@ -40,8 +40,8 @@ const collectRoute: Collect = (key, value, parent, out) => {
  * one change among many resources costs a pointer comparison per resource plus the names
  * of what changed. The messages are made by a whole check, only when something is missing.
  */
-export function checkConsistency(r: EnvoyResources): string[] {
-  const state = stateFor(r);
+export function checkConsistency(r: EnvoyResources, group?: string): string[] {
+  const state = group === undefined ? stateFor(r) : stateOfGroup(group);
   let missing: number;
   try {
     missing = state.update(r);
@@ -255,7 +255,19 @@ function diff<T>(prev: readonly T[], next: readonly T[], removed: T[], added: T[
   for (let s = j; s < prev.length; s++) removed.push(prev[s]!);
 }
 
-/** One state per group of resources checked (envoy, grpc…), the most recent first. */
+/**
+ * The state of a named group (the Controller names its groups): exactly one per name, so
+ * the state of a build long gone (10,000 Ingresses before a scale-down) is not kept.
+ */
+const byGroup = new Map<string, GroupState>();
+
+function stateOfGroup(group: string): GroupState {
+  let s = byGroup.get(group);
+  if (!s) byGroup.set(group, (s = new GroupState()));
+  return s;
+}
+
+/** One state per group of resources checked without a name (envoy, grpc…), the most recent first. */
 const states: GroupState[] = [];
 const MAX_STATES = 4;
 
@@ -290,6 +302,7 @@ function stateFor(r: EnvoyResources): GroupState {
 }
 
 function dropState(s: GroupState): void {
+  for (const [g, x] of byGroup) if (x === s) byGroup.delete(g);
   const i = states.indexOf(s);
   if (i >= 0) states.splice(i, 1);
 }

@@ -131,7 +131,7 @@ export class Controller {
       } else {
         result = translateStore(store, this.opts.pipeline);
       }
-      const problems = Object.entries(result.resources).flatMap(([g, r]) => checkConsistency(r).map((p) => `${g}: ${p}`));
+      const problems = Object.entries(result.resources).flatMap(([g, r]) => checkConsistency(r, g).map((p) => `${g}: ${p}`));
       if (problems.length) {
         this.opts.logger.error({ problems }, 'xgate bug: generated resources are inconsistent; the previous snapshot stays published');
         return;

@@ -166,7 +166,7 @@ export class ShardSplit<T> {
   private shardOf(x: T, shards: number): number | undefined {
     const name = this.nameOf(x);
     if (this.memo.has(name)) return this.memo.get(name);
-    if (this.memo.size > 100_000) this.memo.clear();
+    if (this.memo.size > 2 * this.last.length + 1024) this.memo.clear();
     const s = routeShardOf(name, shards);
     this.memo.set(name, s);
     return s;
