@@ -63,44 +63,38 @@ function lanes(name: string, version: string): void {
   ld = fmix((d ^ fmix(b)) >>> 0);
 }
 
+/** Lane sums being added up (mutable, internal). */
+interface Acc {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  n: number;
+}
+
+/** Adds (sign 1) or takes out (sign -1) one pair. */
+function accumulate(acc: Acc, name: string, version: string, sign: 1 | -1): void {
+  lanes(name, version);
+  acc.a = (acc.a + sign * la) >>> 0;
+  acc.b = (acc.b + sign * lb) >>> 0;
+  acc.c = (acc.c + sign * lc) >>> 0;
+  acc.d = (acc.d + sign * ld) >>> 0;
+  acc.n += sign;
+}
+
 /** The sum of a whole set. */
 export function sumOf(pairs: Iterable<readonly [string, { readonly version: string }]>): VersionSum {
-  let a = 0;
-  let b = 0;
-  let c = 0;
-  let d = 0;
-  let n = 0;
-  for (const [name, r] of pairs) {
-    lanes(name, r.version);
-    a = (a + la) >>> 0;
-    b = (b + lb) >>> 0;
-    c = (c + lc) >>> 0;
-    d = (d + ld) >>> 0;
-    n++;
-  }
-  return { a, b, c, d, n };
+  const acc: Acc = { ...EMPTY_SUM };
+  for (const [name, r] of pairs) accumulate(acc, name, r.version, 1);
+  return acc;
 }
 
 /** `sum` with some pairs taken out and others put in. */
 export function updatedSum(sum: VersionSum, removed: Iterable<readonly [string, string]>, added: Iterable<readonly [string, string]>): VersionSum {
-  let { a, b, c, d, n } = sum;
-  for (const [name, version] of removed) {
-    lanes(name, version);
-    a = (a - la) >>> 0;
-    b = (b - lb) >>> 0;
-    c = (c - lc) >>> 0;
-    d = (d - ld) >>> 0;
-    n--;
-  }
-  for (const [name, version] of added) {
-    lanes(name, version);
-    a = (a + la) >>> 0;
-    b = (b + lb) >>> 0;
-    c = (c + lc) >>> 0;
-    d = (d + ld) >>> 0;
-    n++;
-  }
-  return { a, b, c, d, n };
+  const acc: Acc = { ...sum };
+  for (const [name, version] of removed) accumulate(acc, name, version, -1);
+  for (const [name, version] of added) accumulate(acc, name, version, 1);
+  return acc;
 }
 
 /** The version string of a sum (16 base64url characters, as resource versions). */
