@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { BenchOutcome } from '../../bench/benchmark.js';
 import { BENCHMARKS } from '../../bench/run.js';
 
-async function quick(id: string): Promise<BenchOutcome> {
+async function quick(id: string, routeShards?: number): Promise<BenchOutcome> {
   const bench = BENCHMARKS.find((b) => b.id === id)!;
-  const outcome = await bench.run({ quick: true, log: () => undefined });
+  const outcome = await bench.run({ quick: true, log: () => undefined, ...(routeShards ? { routeShards } : {}) });
   expect(outcome.errors).toEqual([]);
   expect(outcome.summary.length).toBeGreaterThan(0);
   return outcome;
@@ -45,6 +45,23 @@ describe('npm run bench --quick (smoke, through the real Envoy)', () => {
     expect(r.load.non2xx).toBe(0);
     expect(r.load.transportErrors).toBe(0);
     expect(r.connectionsClosedDuringRun).toBe(0);
+  });
+
+  it('B4 with route shards: changes under load lose nothing', { timeout: 300_000 }, async () => {
+    const r = (await quick('b4', 8)).results as { load: { requests: number; non2xx: number; transportErrors: number }; connectionsClosedDuringRun: number };
+    expect(r.load.requests).toBeGreaterThan(0);
+    expect(r.load.non2xx).toBe(0);
+    expect(r.load.transportErrors).toBe(0);
+    expect(r.connectionsClosedDuringRun).toBe(0);
+  });
+
+  it('B5 with route shards: clients subscribed like Envoy (SRDS + every shard) ACK and resync with nothing resent', { timeout: 300_000 }, async () => {
+    const r = (await quick('b5', 8)).results as Array<{ mode: string; restart: { resourcesResent: number }; changes: unknown[] }>;
+    expect(r.map((x) => x.mode)).toEqual(['sotw', 'delta']);
+    for (const x of r) {
+      expect(x.changes.length).toBe(2);
+      expect(x.restart.resourcesResent).toBe(0);
+    }
   });
 
   it('B5: ADS clients ACK changes and resync after a restart with nothing resent', { timeout: 300_000 }, async () => {
