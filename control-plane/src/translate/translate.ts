@@ -73,7 +73,8 @@ function apiListenersOf(hosts: readonly VirtualHost[], lastHosts: readonly Virtu
     // Each API listener names its host's route configuration: another shard count, other names.
     apiShards = shards;
     apiListenerReuse = newApiListenerReuse(shards);
-    ListMemo.all.splice(ListMemo.all.indexOf(apiListenerList as ListMemo<unknown, unknown>), 1);
+    const at = ListMemo.all.indexOf(apiListenerList as ListMemo<unknown, unknown>);
+    if (at >= 0) ListMemo.all.splice(at, 1);
     apiListenerList = new ListMemo<VirtualHost, JsonObject | null>();
   }
   if (replaced && apiListenerList.lastInputs() === lastHosts) return apiListenerList.patch(hosts, replaced, apiListenerReuse.get);
