@@ -14,7 +14,8 @@ import { DEFAULT_PIPELINE_OPTIONS, translateStore, type PipelineOptions, type Tr
 import { WATCHED_KINDS } from '../control-plane/src/sources/k8s-types.js';
 import { Store, type StoreSnapshot } from '../control-plane/src/sources/store.js';
 import { resourceName, resourcesOf, type EnvoyResources, type GroupResources } from '../control-plane/src/translate/resources.js';
-import { translate } from '../control-plane/src/translate/translate.js';
+import { ALL_GROUPS, translate } from '../control-plane/src/translate/translate.js';
+import { ENVOY_GROUP } from '../control-plane/src/xds/cache/memory-cache.js';
 import { SnapshotEncoder, hash } from '../control-plane/src/xds/cache/snapshot.js';
 import type { Resource, Snapshot } from '../control-plane/src/xds/cache/types.js';
 import { encodeMessage, type JsonObject } from '../control-plane/src/xds/encode.js';
@@ -38,6 +39,11 @@ export interface B1Options {
   readonly seed: number;
   /** --route-shards (unset: one route configuration). */
   readonly routeShards?: number;
+  /**
+   * --proxyless: build the proxyless gRPC group too, as the Controller does once a
+   * proxyless client has connected (unset: the "envoy" group only, the Controller's default).
+   */
+  readonly proxyless?: boolean;
   /** Write CPU profiles of one full and several incremental builds at the largest size to this folder. */
   readonly profileDir?: string;
   readonly log?: (line: string) => void;
@@ -162,6 +168,7 @@ const MIX = {
 const NOTES = [
   'Canary annotations are implemented (canaries become weighted or header-matched routes of their primaries). Auth/IP annotations are not implemented yet: they have no effect on the output beyond an XG_ANNOTATION_UNKNOWN warning each (counted in diagnostics.warnings).',
   'Timed work per run = translateStore + checkConsistency per group + SnapshotEncoder.buildGroups (what Controller.rebuild does, without publishing and logging).',
+  'Groups: the "envoy" group only, as the Controller builds until a proxyless gRPC client connects; with --proxyless, the "grpc" group too (API listeners, route configurations without path_separated_prefix, proxyless clusters and endpoints).',
   'Full runs use a fresh model builder and a fresh SnapshotEncoder (empty memos; the translation memos are process-wide and stay); incremental runs reuse the one that built the previous state, and include store.upsert and store.snapshot().',
   'Certificate checks are cached per Secret object (model/tls.ts): only the first run at each size parses certificates.',
   'No GC is forced between timed samples (steady state, as in the Controller: a sample may pay for the garbage of the one before). A forced full GC before each sample made samples ~1.5x slower in a trial, so it is used only before memory readings.',
@@ -170,9 +177,12 @@ const NOTES = [
 
 /** The pipeline options of the run (the defaults, with the route shards asked for). */
 let pipeline: PipelineOptions = DEFAULT_PIPELINE_OPTIONS;
+/** The node groups built (see B1Options.proxyless). */
+let groups: ReadonlySet<string> = new Set([ENVOY_GROUP]);
 
 export async function runB1(opts: B1Options): Promise<B1Result> {
   pipeline = opts.routeShards && opts.routeShards > 1 ? { ...DEFAULT_PIPELINE_OPTIONS, routeShards: opts.routeShards } : DEFAULT_PIPELINE_OPTIONS;
+  groups = opts.proxyless ? ALL_GROUPS : new Set([ENVOY_GROUP]);
   const log = opts.log ?? (() => undefined);
   const errors: string[] = [];
   const cert = benchCert();
@@ -197,7 +207,7 @@ export async function runB1(opts: B1Options): Promise<B1Result> {
 
 /** What Controller.rebuild does for a full rebuild, minus publishing. */
 function rebuild(store: StoreSnapshot, encoder: SnapshotEncoder): { result: TranslateResult; snapshots: Record<string, Snapshot> } {
-  const result = translateStore(store, pipeline);
+  const result = translateStore(store, pipeline, groups);
   const problems = Object.entries(result.resources).flatMap(([g, r]) => checkConsistency(r, g).map((p) => `${g}: ${p}`));
   if (problems.length) throw new Error(`inconsistent resources: ${problems.slice(0, 5).join('; ')}`);
   const snapshots = encoder.buildGroups(result.resources);
@@ -255,7 +265,7 @@ async function runSize(
 
   // Incremental: the encoder's memo holds the previous build, as in the Controller.
   const encoder = new SnapshotEncoder();
-  let prev = encoder.buildGroups(translateStore(snapshot, pipeline).resources);
+  let prev = encoder.buildGroups(translateStore(snapshot, pipeline, groups).resources);
   const current = [...gen.ingresses];
   const pickRng = rng(opts.seed * 7919 + n);
   let step = 0;
@@ -370,8 +380,8 @@ function timer(): Timer {
 
 /**
  * One full build stage by stage, with the exported stage functions translateStore
- * is made of, plus two re-creations of the work inside buildGroups (stringify every
- * resource of every group; encode every distinct resource) to split it up.
+ * is made of, plus two re-creations of the work inside buildGroups (encode every
+ * distinct resource; hash the bytes) to split it up.
  */
 function fullPhaseRun(store: StoreSnapshot): Record<string, number> {
   const stage = timer();
@@ -380,7 +390,7 @@ function fullPhaseRun(store: StoreSnapshot): Record<string, number> {
   mark('buildModel');
   const endpoints = buildEndpoints(built.model.clusters, store);
   mark('buildEndpoints');
-  const resources = translate(built.model, endpoints, pipeline);
+  const resources = translate(built.model, endpoints, pipeline, groups);
   mark('translate');
   sortDiagnostics(built.diagnostics);
   mark('sortDiagnostics');
@@ -390,18 +400,14 @@ function fullPhaseRun(store: StoreSnapshot): Record<string, number> {
   mark('buildGroups');
   const total = Object.values(stage.out).reduce((a, b) => a + b, 0);
   // Re-creations, timed apart (not part of the total above).
-  const re = timer();
-  const split = (p: string) => re.mark(p);
   const seen = new Map<string, { typeUrl: TypeUrl; r: JsonObject }>();
   for (const group of Object.values(resources)) {
     for (const typeUrl of TYPE_URLS) {
-      for (const r of resourcesOf(group, typeUrl)) {
-        JSON.stringify(r);
-        seen.set(`${typeUrl}\u0000${resourceName(r)}`, { typeUrl, r });
-      }
+      for (const r of resourcesOf(group, typeUrl)) seen.set(`${typeUrl}\u0000${resourceName(r)}`, { typeUrl, r });
     }
   }
-  split('buildGroups.re-created: JSON.stringify every resource of every group');
+  const re = timer();
+  const split = (p: string) => re.mark(p);
   const bytes: Uint8Array[] = [];
   for (const { typeUrl, r } of seen.values()) bytes.push(encodeMessage(typeUrl, r));
   split('buildGroups.re-created: encodeMessage every distinct resource');
@@ -422,7 +428,7 @@ function incrementalPhaseRun(store: Store, modified: Parameters<Store['upsert']>
   mark('buildModel');
   const endpoints = buildEndpoints(built.model.clusters, snap);
   mark('buildEndpoints');
-  const resources = translate(built.model, endpoints, pipeline);
+  const resources = translate(built.model, endpoints, pipeline, groups);
   mark('translate');
   sortDiagnostics(built.diagnostics);
   mark('sortDiagnostics');
@@ -582,6 +588,7 @@ export const b1: Benchmark = {
       ...(ctx.seed !== undefined ? { seed: ctx.seed } : {}),
       ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
       ...(ctx.routeShards ? { routeShards: ctx.routeShards } : {}),
+      ...(ctx.proxyless ? { proxyless: true } : {}),
       log: ctx.log,
     };
     const r = await runB1(opts);

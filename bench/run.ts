@@ -8,6 +8,7 @@
 //   --incremental-repeats 20
 //   --seed 1
 //   --route-shards N        the control plane splits the HTTP hosts over N route configurations
+//   --proxyless             B1: also build the proxyless gRPC group (built once a proxyless client connects)
 //   --profile               also write CPU profiles (.cpuprofile) of the measured sections
 //   --out DIR               where reports go (default bench/results)
 //
@@ -29,7 +30,7 @@ import { environment, resultsDir, writeReport } from './report.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [b1, b2NewHost, b2Weight, b3, b4, b5, b6, b7];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--route-shards N] [--profile] [--out DIR]
+const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--route-shards N] [--proxyless] [--profile] [--out DIR]
 benchmarks: ${BENCHMARKS.map((b) => `${b.id} (${b.title})`).join('; ')}`;
 
 function positiveInts(s: string, flag: string): number[] {
@@ -50,6 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       seed: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'route-shards': { type: 'string' },
+      proxyless: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -77,6 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(values.seed ? { seed: positiveInts(values.seed, '--seed')[0]! } : {}),
     ...(profileDir ? { profileDir } : {}),
     ...(values['route-shards'] ? { routeShards: positiveInts(values['route-shards'], '--route-shards')[0]! } : {}),
+    ...(values.proxyless ? { proxyless: true } : {}),
     log,
   };
 

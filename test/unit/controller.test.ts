@@ -45,8 +45,44 @@ describe('controller', () => {
     const { cache, c, builds } = setup(10, 100);
     expect(c.isReady()).toBe(true);
     expect(cache.current('envoy')).toBeDefined();
-    expect(cache.current('grpc')).toBeDefined();
+    // No proxyless client yet: its group is not built.
+    expect(cache.current('grpc')).toBeUndefined();
+    expect([...c.builtGroups()]).toEqual(['envoy']);
     expect(builds).toEqual(['full']);
+    c.stop();
+  });
+
+  it('builds the proxyless gRPC group once a stream of it starts, and keeps building it', async () => {
+    const { store, cache, c, builds } = setup(5, 50);
+    const envoyBefore = cache.current('envoy')!;
+    cache.demand('grpc');
+    cache.demand('grpc');
+    await c.nextBuild();
+    expect(builds).toEqual(['full', 'full']);
+    const grpc = cache.current('grpc')!;
+    expect([...grpc.types['type.googleapis.com/envoy.config.listener.v3.Listener'].resources.keys()]).toEqual(['a.example.com']);
+    // The Envoy group's snapshot is the same (nothing pushed to Envoy for it).
+    expect(cache.current('envoy')!.version).toBe(envoyBefore.version);
+    store.upsert(slice('10.0.0.2', '2'));
+    await c.nextBuild();
+    expect(builds).toEqual(['full', 'full', 'endpoints']);
+    expect(cache.current('grpc')!.types[ENDPOINT].version).not.toBe(grpc.types[ENDPOINT].version);
+    // A group translation does not know is not built (and does not cost a build).
+    cache.demand('other');
+    expect([...c.builtGroups()].sort()).toEqual(['envoy', 'grpc']);
+    c.stop();
+  });
+
+  it('builds the groups demanded before it started from the first build', () => {
+    const store = new Store();
+    store.upsert(svc);
+    store.upsert(slice('10.0.0.1', '1'));
+    store.upsert(ingress('a.example.com'));
+    const cache = new MemoryCache();
+    cache.demand('grpc');
+    const c = new Controller({ store, cache, pipeline: DEFAULT_PIPELINE_OPTIONS, logger: quiet });
+    c.start();
+    expect(cache.current('grpc')).toBeDefined();
     c.stop();
   });
 

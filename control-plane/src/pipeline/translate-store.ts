@@ -23,9 +23,10 @@ export interface TranslateResult {
   readonly externalUrls?: readonly string[];
 }
 
-export function translateStore(store: StoreSnapshot, opts: PipelineOptions = DEFAULT_PIPELINE_OPTIONS): TranslateResult {
+/** `groups`: the node groups to make resources for (default: all; see translate()). */
+export function translateStore(store: StoreSnapshot, opts: PipelineOptions = DEFAULT_PIPELINE_OPTIONS, groups?: ReadonlySet<string>): TranslateResult {
   const built = buildModel(store, opts);
   const endpoints = buildEndpoints(built.model.clusters, store);
-  const resources = translate(built.model, endpoints, opts);
+  const resources = translate(built.model, endpoints, opts, groups);
   return { model: built.model, endpoints, resources, diagnostics: sortDiagnostics(built.diagnostics), externalUrls: built.externalUrls };
 }

@@ -13,10 +13,18 @@ import { translateSecret } from './secret.js';
 import { contributedResources } from './contributions.js';
 import { sameData } from '../model/same-data.js';
 
-export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions): GroupResources {
+/** Every node group translation makes: Envoy proxies and proxyless gRPC clients. */
+export const ALL_GROUPS: ReadonlySet<string> = new Set([ENVOY_GROUP, GRPC_GROUP]);
+
+/**
+ * The resources of each group in `groups` (default: all). The "envoy" group is always
+ * made (the others share its clusters and virtual hosts); the Controller asks for "grpc"
+ * only once a proxyless client has connected, so installs without one never pay for it.
+ */
+export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions, groups: ReadonlySet<string> = ALL_GROUPS): GroupResources {
   const clusters = clusterList.map(model.clusters, clusterReuse.get);
   clusterReuse.prune(model.clusters, clusters);
-  const cla = translateGroupEndpoints(endpoints);
+  const cla = translateGroupEndpoints(endpoints, groups);
   const lastModelHosts = vhostList.lastInputs();
   const lastVhosts = vhostList.last();
   const vhosts = vhostList.map(model.virtualHosts, vhostReuse.get);
@@ -56,6 +64,10 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
     endpoints: cla[ENVOY_GROUP]!,
     secrets: envoySecrets.of(secrets, extraSecrets),
   };
+  if (!groups.has(GRPC_GROUP)) {
+    for (const memo of ListMemo.all) memo.release();
+    return { [ENVOY_GROUP]: envoy };
+  }
   const grpc: EnvoyResources = {
     listeners: apiListeners.of(apiListenersOf(model.virtualHosts, lastModelHosts, replaced, routeShards(opts))),
     routes: routeShards(opts) > 1 ? proxylessShards() : grpcRoutes.of([proxylessRouteConfigurationOf(HTTP_ROUTE_CONFIGURATION, vhosts, lastVhosts, replaced)], NO_RESOURCES),
@@ -94,8 +106,9 @@ export function translateEndpointModel(endpoints: EndpointModel): readonly JsonO
  * The ClusterLoadAssignments of every group. An endpoints-only rebuild must use this
  * too: the "grpc" group's differ from Envoy's (see proxylessEndpoints).
  */
-export function translateGroupEndpoints(endpoints: EndpointModel): Record<string, readonly JsonObject[]> {
+export function translateGroupEndpoints(endpoints: EndpointModel, groups: ReadonlySet<string> = ALL_GROUPS): Record<string, readonly JsonObject[]> {
   const cla = translateEndpointModel(endpoints);
+  if (!groups.has(GRPC_GROUP)) return { [ENVOY_GROUP]: cla };
   return { [ENVOY_GROUP]: cla, [GRPC_GROUP]: proxylessEndpointList.map(cla, proxylessOf) };
 }
 

@@ -14,6 +14,8 @@ export function defaultGroupOf(node: NodeInfo): string {
 export class MemoryCache implements SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly listeners = new Set<(group: string, snapshot: Snapshot) => void>();
+  private readonly demanded = new Set<string>();
+  private readonly demandListeners = new Set<(group: string) => void>();
 
   constructor(private readonly grouper: (node: NodeInfo) => string = defaultGroupOf) {}
 
@@ -40,5 +42,23 @@ export class MemoryCache implements SnapshotCache {
   onChange(listener: (group: string, snapshot: Snapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** A stream of this group started: the group is wanted from now on (listeners hear of a group once). */
+  demand(group: string): void {
+    if (this.demanded.has(group)) return;
+    this.demanded.add(group);
+    for (const l of this.demandListeners) l(group);
+  }
+
+  /** The groups some stream has asked for since the cache was made. */
+  demandedGroups(): ReadonlySet<string> {
+    return this.demanded;
+  }
+
+  /** Called when a group is first demanded. Returns an unsubscribe function. */
+  onDemand(listener: (group: string) => void): () => void {
+    this.demandListeners.add(listener);
+    return () => this.demandListeners.delete(listener);
   }
 }

@@ -42,6 +42,8 @@ export interface SnapshotCache {
   current(group: string): Snapshot | undefined;
   /** Called after a group's snapshot changed. Returns an unsubscribe function. */
   onChange(listener: (group: string, snapshot: Snapshot) => void): () => void;
+  /** A stream of `group` started: snapshots may be made for a group only once one is wanted. */
+  demand?(group: string): void;
 }
 
 /** What the server reports about proxies; the admin API, metrics and readiness gates read it. */

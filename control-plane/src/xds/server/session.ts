@@ -124,6 +124,8 @@ export class Session<Req extends AdsRequest, Res> implements Flushable {
     this.unsubscribe = this.deps.cache.onChange((g) => {
       if (g === group) this.scheduleFlush();
     });
+    // A group without a snapshot yet (proxyless gRPC before its first client) is made now.
+    this.deps.cache.demand?.(group);
     this.deps.logger.debug({ stream: this.id, node: node.id, group, kind: this.kind }, 'xDS stream started');
     return true;
   }
