@@ -73,6 +73,8 @@ interface ListState {
 interface RouteParts {
   readonly vhosts: readonly Json[];
   readonly parts: readonly VhostPart[];
+  /** The multiset sum of the parts' hashes (see routeConfigurationVersion). */
+  readonly sum: VersionSum;
 }
 
 interface VhostPart {
@@ -195,7 +197,7 @@ export class SnapshotEncoder {
         if (entry) {
           // An equal RouteConfiguration: its parts are this one's (equal virtual hosts have the same bytes).
           const parts = typeUrl === ROUTE ? this.routeParts.get(entry.value) : undefined;
-          if (parts && Array.isArray(r['virtual_hosts'])) this.routeParts.set(r, { vhosts: r['virtual_hosts'], parts: parts.parts });
+          if (parts && Array.isArray(r['virtual_hosts'])) this.routeParts.set(r, { vhosts: r['virtual_hosts'], parts: parts.parts, sum: parts.sum });
         } else {
           if (typeUrl === ROUTE) {
             const { bytes, version } = this.encodeRouteConfiguration(r, base);
@@ -220,10 +222,13 @@ export class SnapshotEncoder {
   // from them: the same bytes protobufjs gives (it writes fields in field-number order:
   // name = 1, then each virtual_hosts = 2 as tag, length, VirtualHost bytes, then every
   // other field, all numbered above 2). Its version is a hash over the other fields' bytes
-  // and each virtual host's own hash, so a change costs the changed hosts' encoding plus
-  // one pass over the list (and the copy into one buffer), not a hash of every byte. The
-  // parts of the RouteConfiguration it replaces are taken by position for the same virtual
-  // host objects, so the pass is a pointer comparison per host.
+  // and a multiset sum of the virtual hosts' own hashes (type-version.ts), kept with the
+  // parts: a change costs the changed hosts' encoding, their hashes taken out of and put
+  // into the sum, and one pass over the list, not a hash over every host. The parts of the
+  // RouteConfiguration it replaces are taken by position for the same virtual host
+  // objects, so the pass is a pointer comparison per host. An order-free sum is enough:
+  // translation sorts virtual hosts by name, and names are unique in a RouteConfiguration,
+  // so the set of hosts decides the order.
   private readonly vhostBytes = new WeakMap<object, VhostPart>();
 
   private encodeRouteConfiguration(r: JsonObject, base: JsonObject | undefined): { bytes: () => Uint8Array; version: string } {
@@ -233,6 +238,8 @@ export class SnapshotEncoder {
     const prev = before?.vhosts ?? [];
     const prevParts = before?.parts ?? [];
     const parts = new Array<VhostPart>(vhosts.length);
+    const removed: [string, string][] = [];
+    const added: [string, string][] = [];
     let j = 0;
     for (let i = 0; i < vhosts.length; i++) {
       const vh = vhosts[i];
@@ -240,15 +247,20 @@ export class SnapshotEncoder {
       const end = Math.min(prev.length, j + LOOKAHEAD);
       while (k < end && prev[k] !== vh) k++;
       if (k < end) {
+        for (let s = j; s < k; s++) removed.push(['', prevParts[s]!.hash]);
         parts[i] = prevParts[k]!;
         j = k + 1;
-      } else if (isPlainObject(vh)) parts[i] = this.vhost(vh);
-      else return wholeRouteConfiguration(r);
+      } else if (isPlainObject(vh)) {
+        parts[i] = this.vhost(vh);
+        added.push(['', parts[i]!.hash]);
+      } else return wholeRouteConfiguration(r);
     }
-    this.routeParts.set(r, { vhosts, parts });
+    for (let s = j; s < prev.length; s++) removed.push(['', prevParts[s]!.hash]);
+    const sum = before ? updatedSum(before.sum, removed, added) : sumOf(parts.map((p) => ['', { version: p.hash }] as const));
+    this.routeParts.set(r, { vhosts, parts, sum });
     const head = encodeMessage(ROUTE, name === undefined ? {} : { name });
     const tail = encodeMessage(ROUTE, rest);
-    return { version: routeConfigurationVersion(head, parts, tail), bytes: () => routeConfigurationBytes(head, parts, tail) };
+    return { version: routeConfigurationVersion(head, sum, tail), bytes: () => routeConfigurationBytes(head, parts, tail) };
   }
 
   private vhost(vh: JsonObject): VhostPart {
@@ -296,12 +308,13 @@ function duplicate(typeUrl: TypeUrl, name: string): Error {
 
 /**
  * A RouteConfiguration's bytes from its parts (field 1; each VirtualHost; the other
- * fields), and its version: a hash over the parts' bytes and hashes. Two encodings of the
- * same content give the same version whatever memo they came from (unit-tested against
- * whole-message encoding).
+ * fields), and its version: a hash over the other fields' bytes and the multiset sum of
+ * the parts' hashes. Two encodings of the same content give the same version whatever
+ * memo they came from (unit-tested against whole-message encoding).
  */
 export function routeConfigurationFromParts(head: Uint8Array, vhosts: readonly VhostPart[], tail: Uint8Array): { bytes: Uint8Array; version: string } {
-  return { bytes: routeConfigurationBytes(head, vhosts, tail), version: routeConfigurationVersion(head, vhosts, tail) };
+  const sum = sumOf(vhosts.map((p) => ['', { version: p.hash }] as const));
+  return { bytes: routeConfigurationBytes(head, vhosts, tail), version: routeConfigurationVersion(head, sum, tail) };
 }
 
 function routeConfigurationBytes(head: Uint8Array, vhosts: readonly VhostPart[], tail: Uint8Array): Uint8Array {
@@ -311,21 +324,8 @@ function routeConfigurationBytes(head: Uint8Array, vhosts: readonly VhostPart[],
   return Buffer.concat(list);
 }
 
-function routeConfigurationVersion(head: Uint8Array, vhosts: readonly VhostPart[], tail: Uint8Array): string {
-  const h = createHash('sha256').update('RouteConfiguration\u0000').update(head).update('\u0000').update(tail).update('\u0000');
-  // One update per 256 hashes: far fewer native calls than one per virtual host.
-  let batch = '';
-  let inBatch = 0;
-  for (const v of vhosts) {
-    batch += v.hash;
-    if (++inBatch === 256) {
-      h.update(batch);
-      batch = '';
-      inBatch = 0;
-    }
-  }
-  if (batch) h.update(batch);
-  return h.digest('base64url').slice(0, 16);
+function routeConfigurationVersion(head: Uint8Array, sum: VersionSum, tail: Uint8Array): string {
+  return createHash('sha256').update('RouteConfiguration\u0000').update(head).update('\u0000').update(tail).update('\u0000').update(versionOfSum(sum)).digest('base64url').slice(0, 16);
 }
 
 const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
