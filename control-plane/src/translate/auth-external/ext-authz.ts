@@ -119,10 +119,19 @@ const applyExtAuth: RoutePolicyTranslator = (policy: RoutePolicy, route: JsonObj
   }
 };
 
-function specs(ctx: FilterContext): ExtAuthSpec[] {
-  const byName = new Map<string, ExtAuthSpec>();
-  for (const s of ctx.collect('ext-authz', (r) => (r.policy?.failClosed ? undefined : r.policy?.extAuth))) byName.set(extAuthzFilterName(s), s);
-  return [...byName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+/** The distinct specs of a collected list, sorted by filter name: four contributors ask per build, and an unchanged list is the same array. */
+const specsOf = new WeakMap<readonly ExtAuthSpec[], readonly ExtAuthSpec[]>();
+
+function specs(ctx: FilterContext): readonly ExtAuthSpec[] {
+  const collected = ctx.collect('ext-authz', (r) => (r.policy?.failClosed ? undefined : r.policy?.extAuth));
+  let out = specsOf.get(collected);
+  if (!out) {
+    const byName = new Map<string, ExtAuthSpec>();
+    for (const s of collected) byName.set(extAuthzFilterName(s), s);
+    out = [...byName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+    specsOf.set(collected, out);
+  }
+  return out;
 }
 
 const extAuthzContributor: ResourceContributor = {
