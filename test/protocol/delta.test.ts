@@ -166,3 +166,77 @@ describe('delta: reconnect', () => {
     expect(res.removed_resources).toEqual(['c2']);
   });
 });
+
+describe('delta: explicit subscriptions over many changes', () => {
+  it('holds exactly the subscribed resources after every step (changes, subscriptions, NACKs), planning from what changed', { timeout: 30_000 }, async () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const ports = new Map<string, number>();
+    for (let i = 0; i < 40; i++) ports.set(`c${String(i).padStart(2, '0')}`, 8000 + i);
+    const publish = () => h.publish({ endpoints: [...ports].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, p]) => endpoints(n, p)) });
+    let snap = publish();
+    const subscribed = new Set(['c00', 'c01', 'c02', 'c03', 'c04', 'c05', 'c06', 'c07', 'c08', 'c09', 'c10', 'c11', 'c12', 'c99']);
+    const held = new Map<string, string>();
+    /** name → version the client refused (it keeps what it had). */
+    const refused = new Map<string, string>();
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: ENDPOINT, resource_names_subscribe: [...subscribed] });
+    const drain = async (nack: boolean) => {
+      for (;;) {
+        let res;
+        try {
+          res = await s.next(250);
+        } catch {
+          return;
+        }
+        if (nack && res.resources.length) {
+          for (const r of res.resources) refused.set(r.name, r.version);
+          s.send(deltaNack(res, 'refused'));
+          nack = false;
+          continue;
+        }
+        for (const r of res.resources) {
+          // Never sent again as it was refused.
+          expect(refused.get(r.name)).not.toBe(r.version);
+          held.set(r.name, r.version);
+        }
+        for (const n of res.removed_resources) held.delete(n);
+        s.send(deltaAck(res));
+      }
+    };
+    await drain(false);
+    for (let step = 0; step < 30; step++) {
+      const x = rnd();
+      const names = [...ports.keys()];
+      const pick = () => names[Math.floor(rnd() * names.length)]!;
+      if (x < 0.45) {
+        // Change a few resources, subscribed or not; sometimes add or remove one.
+        for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) ports.set(pick(), 9000 + Math.floor(rnd() * 500));
+        if (rnd() < 0.3) ports.set(`c${40 + step}`, 7000 + step);
+        if (rnd() < 0.3) ports.delete(pick());
+        snap = publish();
+        await drain(rnd() < 0.2);
+      } else if (x < 0.75) {
+        const name = rnd() < 0.2 ? `c${40 + Math.floor(rnd() * 30)}` : pick();
+        if (!subscribed.has(name)) {
+          subscribed.add(name);
+          s.send({ type_url: ENDPOINT, resource_names_subscribe: [name] });
+          await drain(false);
+        }
+      } else {
+        const name = [...subscribed][Math.floor(rnd() * subscribed.size)]!;
+        subscribed.delete(name);
+        held.delete(name);
+        s.send({ type_url: ENDPOINT, resource_names_unsubscribe: [name] });
+        await drain(false);
+      }
+      const resources = snap.types[ENDPOINT].resources;
+      for (const name of subscribed) {
+        const r = resources.get(name);
+        if (!r) expect(held.has(name), `${name} (step ${step})`).toBe(false);
+        else if (refused.get(name) !== r.version) expect(held.get(name), `${name} (step ${step})`).toBe(r.version);
+      }
+      for (const name of held.keys()) expect(subscribed.has(name), `${name} held but not subscribed (step ${step})`).toBe(true);
+    }
+  });
+});

@@ -95,3 +95,48 @@ describe('SnapshotEncoder memo', () => {
     expect(res({ name: 'c', type: 'EDS', connect_timeout: '2s' }).version).not.toBe(a.version);
   });
 });
+
+describe('changedNamesOf', () => {
+  it('gives what a whole comparison gives, between any two snapshots of a run of changes', async () => {
+    const { changedNamesOf } = await import('../../control-plane/src/xds/cache/snapshot.js');
+    const { CLUSTER } = await import('../../control-plane/src/xds/type-urls.js');
+    const whole = (from: ReadonlyMap<string, { version: string }>, to: ReadonlyMap<string, { version: string }>) => {
+      const out: string[] = [];
+      for (const [name, r] of to) if (from.get(name)?.version !== r.version) out.push(name);
+      for (const name of from.keys()) if (!to.has(name)) out.push(name);
+      return out.sort();
+    };
+    const r = rng(7);
+    for (let run = 0; run < 20; run++) {
+      const enc = new SnapshotEncoder();
+      let clusters: JsonObject[] = Array.from({ length: 300 }, (_, i) => ({ name: `c${String(i).padStart(4, '0')}`, connect_timeout: '1s' }));
+      const maps: ReadonlyMap<string, { version: string }>[] = [];
+      let fast = 0;
+      for (let step = 0; step < 40; step++) {
+        maps.push(enc.build({ ...empty, clusters }).types[CLUSTER].resources);
+        // A few changes per step (sometimes many, past the overlay's limit): modify, add, remove.
+        const next = [...clusters];
+        const n = r() < 0.1 ? 300 : 1 + Math.floor(r() * 4);
+        for (let k = 0; k < n; k++) {
+          const i = Math.floor(r() * next.length);
+          const x = r();
+          if (x < 0.5 && next.length) next[i] = { ...next[i]!, connect_timeout: `${1 + Math.floor(r() * 9)}s` };
+          else if (x < 0.75) next.splice(i, 0, { name: `n${run}-${step}-${k}`, connect_timeout: '2s' });
+          else if (next.length) next.splice(i, 1);
+        }
+        next.sort((a, b) => (String(a['name']) < String(b['name']) ? -1 : 1));
+        clusters = next;
+      }
+      for (let k = 0; k < 60; k++) {
+        const a = maps[Math.floor(r() * maps.length)]!;
+        const b = maps[Math.floor(r() * maps.length)]!;
+        const got = changedNamesOf(a as never, b as never);
+        if (got) {
+          fast++;
+          expect(got).toEqual(whole(a, b));
+        }
+      }
+      expect(fast).toBeGreaterThan(0);
+    }
+  });
+});

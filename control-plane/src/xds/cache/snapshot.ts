@@ -393,6 +393,15 @@ function updatedTypeSnapshot(prev: TypeSnapshot, changes: ReadonlyMap<string, Re
   return { version: versionOfSum(sum), resources };
 }
 
+/**
+ * The names whose version differs between two resource maps of one type's snapshots, in
+ * name order, when this module can tell from what it kept (successive snapshots share a
+ * base map); undefined when a whole comparison is needed.
+ */
+export function changedNamesOf(from: ReadonlyMap<string, Resource>, to: ReadonlyMap<string, Resource>): string[] | undefined {
+  return ResourceView.changedNames(from, to);
+}
+
 /** Changes kept on top of a base map before a new map is made (a copy costs a pass over every resource). */
 const MAX_OVERLAY = 256;
 
@@ -442,6 +451,23 @@ class ResourceView implements ReadonlyMap<string, Resource> {
     }
     const view = new ResourceView(base, all, replaced.sort(compareNames), added.sort(compareNames), size);
     return all.size > MAX_OVERLAY ? new Map(view) : view;
+  }
+
+  /**
+   * The names whose version differs between two maps (added, changed or removed), in name
+   * order, when both are views over the same base map (or the base itself): only their
+   * changes can differ. undefined when they are not.
+   */
+  static changedNames(from: ReadonlyMap<string, Resource>, to: ReadonlyMap<string, Resource>): string[] | undefined {
+    const fromBase = from instanceof ResourceView ? from.base : from;
+    const toBase = to instanceof ResourceView ? to.base : to;
+    if (fromBase !== toBase) return undefined;
+    const candidates = new Set<string>();
+    if (from instanceof ResourceView) for (const name of from.changes.keys()) candidates.add(name);
+    if (to instanceof ResourceView) for (const name of to.changes.keys()) candidates.add(name);
+    const out: string[] = [];
+    for (const name of candidates) if (from.get(name)?.version !== to.get(name)?.version) out.push(name);
+    return out.sort(compareNames);
   }
 
   get(name: string): Resource | undefined {

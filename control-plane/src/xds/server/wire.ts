@@ -4,6 +4,7 @@
 // the part of a TypeSnapshot that a list of names selects (streams that subscribe to the
 // same names share it), and the encoded response bodies (encoded.ts): per resource map
 // for SotW, per TypeSnapshot and change for delta.
+import { changedNamesOf } from '../cache/snapshot.js';
 import { sumOf, versionOfSum } from '../cache/type-version.js';
 import type { Resource, TypeSnapshot } from '../cache/types.js';
 import type { TypeUrl } from '../type-urls.js';
@@ -186,9 +187,12 @@ const changes = new WeakMap<ResourceMap, { readonly to: ResourceMap; readonly na
 export function changedNames(from: ResourceMap, to: ResourceMap): readonly string[] {
   const hit = changes.get(from);
   if (hit && hit.to === to) return hit.names;
-  const names: string[] = [];
-  for (const [name, r] of to) if (from.get(name)?.version !== r.version) names.push(name);
-  for (const name of from.keys()) if (!to.has(name)) names.push(name);
+  let names = changedNamesOf(from, to);
+  if (!names) {
+    names = [];
+    for (const [name, r] of to) if (from.get(name)?.version !== r.version) names.push(name);
+    for (const name of from.keys()) if (!to.has(name)) names.push(name);
+  }
   changes.set(from, { to, names });
   return names;
 }
