@@ -12,7 +12,7 @@ const USAGE = `usage:
   xgate serve --manifests DIR [--xds-address 127.0.0.1:18000] [--admin-address 127.0.0.1:18080]
               [--http-port 8080] [--https-port 8443] [--bind-address 0.0.0.0]
               [--ingress-class xgate] [--controller-name xgate.io/ingress-controller] [--watch-ingress-without-class]
-              [--log-level info] [--debounce-ms 20] [--max-delay-ms 500]
+              [--log-level info] [--debounce-ms 20] [--max-delay-ms 500] [--idle-gc-ms 1000]
   xgate serve --kube [--kubeconfig PATH] [--namespaces a,b] [--publish-service NS/NAME | --publish-address IP|HOST[,…]]
               [--election-namespace NS] [--election-id xgate-leader] [--pod-name NAME]
               [--lease-duration-ms 15000] [--renew-deadline-ms 10000] [--retry-period-ms 2000]

@@ -43,6 +43,8 @@ export interface ServeOptions {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly debounceMs: number;
   readonly maxDelayMs: number;
+  /** Quiet time after a full build before one garbage collection (pipeline/idle-gc.ts); 0: never; default 1000. */
+  readonly idleGcMs?: number;
   /** xDS over mTLS: client certificates from this CA, node ids bound to certificate identities. */
   readonly xdsTls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string; readonly trustDomain: string };
   /** Set by --kube: read the cluster instead of a manifest folder. */
@@ -238,6 +240,7 @@ export function parseServe(args: string[], env: ServeEnv = process.env): ServeOp
       'log-level': { type: 'string' },
       'debounce-ms': { type: 'string' },
       'max-delay-ms': { type: 'string' },
+      'idle-gc-ms': { type: 'string' },
       'xds-tls-ca': { type: 'string' },
       'xds-tls-cert': { type: 'string' },
       'xds-tls-key': { type: 'string' },
@@ -266,6 +269,7 @@ export function parseServe(args: string[], env: ServeEnv = process.env): ServeOp
     logLevel: level,
     debounceMs: int(v['debounce-ms'], 20, '--debounce-ms', 0, 10_000),
     maxDelayMs: int(v['max-delay-ms'], 500, '--max-delay-ms', 1, 60_000),
+    idleGcMs: int(v['idle-gc-ms'], 1000, '--idle-gc-ms', 0, 600_000),
     ...(v.kube ? { kube: kubeOptions(v, env) } : {}),
     ...(tls[0] !== undefined ? { xdsTls: { caFile: tls[0], certFile: tls[1]!, keyFile: tls[2]!, trustDomain } } : {}),
   };

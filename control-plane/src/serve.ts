@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './log.js';
 import type { ServeOptions } from './options.js';
 import type { KubeRuntime } from './serve-kube.js';
 import { Controller } from './pipeline/controller.js';
+import { IdleCollector } from './pipeline/idle-gc.js';
 import { FileSource } from './sources/file-source.js';
 import { Store } from './sources/store.js';
 import { ExternalFetcher } from './sources/external-fetcher.js';
@@ -78,6 +79,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
   if (opts.kube) kube = (await import('./serve-kube.js')).startKube(opts.kube, store, opts.pipeline, logger, cache);
   else await source.start();
 
+  const idleGc = new IdleCollector(opts.idleGcMs ?? 1000, logger);
   controller = new Controller({
     store,
     cache,
@@ -87,7 +89,10 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     maxDelayMs: opts.maxDelayMs,
     sourceDiagnostics: () => sourceDiagnostics,
     hooks: {
-      translated: (scope, s) => metrics.observeTranslation(scope, s),
+      translated: (scope, s) => {
+        metrics.observeTranslation(scope, s);
+        idleGc.built(s);
+      },
       published: (group, snap) => {
         metrics.snapshotPublished(group, snap.version, snap);
         const r = controller?.resources()?.[group];
@@ -151,6 +156,7 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
       source.close();
       fetcher.close();
       controller!.stop();
+      idleGc.stop();
       await admin.close();
       await xds.close();
       mtls?.stop();
