@@ -4,8 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { collectGarbage } from '../control-plane/src/pipeline/idle-gc.js';
 import { envoyVersion, repoRoot } from '../envoy/binary.js';
 
 export interface MachineInfo {
@@ -76,19 +75,9 @@ export function round(x: number, digits = 3): number {
   return Math.round(x * f) / f;
 }
 
-let gcFn: (() => void) | undefined;
-
 /** A full GC (so samples do not pay for the previous one's garbage). Works without --expose-gc. */
 export function gc(): void {
-  if (!gcFn) {
-    const g = (globalThis as { gc?: () => void }).gc;
-    if (g) gcFn = g;
-    else {
-      setFlagsFromString('--expose-gc');
-      gcFn = runInNewContext('gc') as () => void;
-    }
-  }
-  gcFn();
+  collectGarbage();
 }
 
 export interface MemorySample {

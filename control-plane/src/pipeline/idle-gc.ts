@@ -18,7 +18,8 @@ export interface IdleGcLogger {
 
 let gcFn: (() => void) | undefined;
 
-function collectGarbage(): void {
+/** A full garbage collection now (what `gc()` does under --expose-gc), without the flag at start. */
+export function collectGarbage(): void {
   if (!gcFn) {
     const exposed = (globalThis as { gc?: () => void }).gc;
     if (exposed) gcFn = exposed;
