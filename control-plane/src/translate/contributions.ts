@@ -65,17 +65,38 @@ interface HostDiff {
   readonly prev: readonly VirtualHost[];
   /** When both have the same length: the indices where they differ (the concatenation of values is by index). */
   readonly replaced: readonly number[] | undefined;
+  /** Else, when known: the hosts of the new list not in the last (`added`) and the reverse, every other host in the same order. */
+  readonly added?: readonly VirtualHost[];
+  readonly removed?: readonly VirtualHost[];
+}
+
+/**
+ * How the list given to contributedResources differs from the `prev` list, as the caller
+ * found out comparing them (translate's virtual host list memo): the hosts of the new
+ * list not in `prev`, those of `prev` not in the new list; every other host is in both,
+ * in the same order.
+ */
+export interface HostChanges {
+  readonly prev: readonly VirtualHost[];
+  readonly added: readonly VirtualHost[];
+  readonly removed: readonly VirtualHost[];
 }
 
 /** The virtual host list of the last build. */
 let lastHosts: readonly VirtualHost[] = [];
 
-function hostDiff(prev: readonly VirtualHost[], next: readonly VirtualHost[]): HostDiff {
+function hostDiff(prev: readonly VirtualHost[], next: readonly VirtualHost[], known: HostChanges | undefined): HostDiff {
   if (prev === next) return { prev, replaced: [] };
-  if (prev.length !== next.length) return { prev, replaced: undefined };
+  if (prev.length !== next.length) return known && known.prev === prev ? { prev, replaced: undefined, added: known.added, removed: known.removed } : { prev, replaced: undefined };
   const replaced: number[] = [];
   for (let i = 0; i < next.length; i++) if (next[i] !== prev[i]) replaced.push(i);
   return { prev, replaced };
+}
+
+/** Whether none of `hosts` has a value for `key`. */
+function noneHasItems(hosts: readonly VirtualHost[], key: string, pick: Pick): boolean {
+  for (const vh of hosts) if (itemsOf(vh, key, pick).length > 0) return false;
+  return true;
 }
 
 function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick, diff: HostDiff): readonly unknown[] {
@@ -96,6 +117,11 @@ function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick, dif
       lastCollected.set(key, { ...last, vhosts });
       return last.out;
     }
+  }
+  // Hosts added or removed that have no values leave the concatenation as it was (the common case: a plain host).
+  if (last && last.vhosts === diff.prev && diff.added && diff.removed && noneHasItems(diff.added, key, pick) && noneHasItems(diff.removed, key, pick)) {
+    lastCollected.set(key, { ...last, vhosts });
+    return last.out;
   }
   // Else every host's values, the same hosts' found in order in the list they were last kept for.
   const prev = last?.itemsList ?? [];
@@ -121,7 +147,7 @@ function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick, dif
   return out;
 }
 
-function filterContext(model: Model, opts: TranslateOptions): FilterContext {
+function filterContext(model: Model, opts: TranslateOptions, known: HostChanges | undefined): FilterContext {
   const thisBuild = new Map<string, readonly unknown[]>();
   let diff: HostDiff | undefined;
   return {
@@ -130,7 +156,7 @@ function filterContext(model: Model, opts: TranslateOptions): FilterContext {
     collect<T>(key: string, pick: (route: Route, vh: VirtualHost) => T | undefined): readonly T[] {
       let out = thisBuild.get(key);
       if (!out) {
-        diff ??= hostDiff(lastHosts, model.virtualHosts);
+        diff ??= hostDiff(lastHosts, model.virtualHosts, known);
         thisBuild.set(key, (out = collectAll(model.virtualHosts, key, pick, diff)));
       }
       return out as readonly T[];
@@ -211,9 +237,10 @@ const NOTHING: Contributed = { httpFilters: [], clusters: [], secrets: [] };
 /** The last result and the contributor outputs it was made of. */
 let lastResult: { readonly outputs: readonly (readonly JsonObject[])[]; readonly result: Contributed } | undefined;
 
-export function contributedResources(model: Model, opts: TranslateOptions): Contributed {
+/** The contributed filters, clusters and secrets; `changes`, when given, says how model.virtualHosts differs from an earlier list. */
+export function contributedResources(model: Model, opts: TranslateOptions, changes?: HostChanges): Contributed {
   if (CONTRIBUTORS.length === 0) return NOTHING;
-  const ctx = filterContext(model, opts);
+  const ctx = filterContext(model, opts, changes);
   const outputs: (readonly JsonObject[])[] = [];
   for (const c of CONTRIBUTORS) outputs.push(runMethod(c, 'httpFilters', ctx), runMethod(c, 'clusters', ctx), runMethod(c, 'secrets', ctx));
   lastHosts = model.virtualHosts;

@@ -36,7 +36,8 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   const changedHosts = lastTls.vhostCalls === vhostList.calls - 1 ? changedHostsOf(vhostList.changes()) : undefined;
   const tls = tlsRows(model.tlsHosts, changedHosts, model.virtualHosts, vhosts, vhostList.calls);
 
-  const extra = contributedResources(model, opts);
+  const hostChanges = vhostList.changes();
+  const extra = contributedResources(model, opts, { prev: lastModelHosts, added: hostChanges.missed, removed: hostChanges.dropped });
   // Each HTTPS filter chain serves one host's route configuration: its connection manager
   // leaves out the filters listed `disabled: true` that no route of that host enables
   // (one ext_authz or oauth2 instance per auth service would otherwise be repeated in
