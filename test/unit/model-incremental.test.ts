@@ -129,14 +129,58 @@ describe('incremental model builder', () => {
         const s = pick(secrets);
         store.upsert(bump({ ...s, data: { 'tls.crt': s.data?.['tls.crt'] ?? '' } }));
       },
+      // a Service or a Secret removed, and later added back (the Ingresses that read it, and only those, are worked out again)
+      () => {
+        const snap = store.snapshot();
+        const kind = pick(['Service', 'Secret'] as const);
+        const all = [...(kind === 'Service' ? snap.services : snap.secrets).values()] as WatchedObject[];
+        if (!all.length) return;
+        const o = pick(all);
+        store.remove(kind, objectKey(o));
+        removedOthers.push(o);
+      },
+      () => {
+        const o = removedOthers.pop();
+        if (o) store.upsert(bump(o));
+      },
+      // Basic authentication naming a Secret that comes, changes and goes
+      () => {
+        const ing = structuredClone(pick(ingresses())) as Ingress;
+        ing.metadata.annotations = { ...(ing.metadata.annotations ?? {}), 'nginx.ingress.kubernetes.io/auth-type': 'basic', 'nginx.ingress.kubernetes.io/auth-secret': `basic-${Math.floor(r() * 3)}` };
+        store.upsert(bump(ing));
+      },
+      () => secretComesAndGoes(`basic-${Math.floor(r() * 3)}`, { auth: Buffer.from(`user${rv}:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n`).toString('base64') }),
+      // a Service asking for HTTPS to its backends, verified with the CA of a Secret that comes, changes and goes
+      () => {
+        const svc = pick([...store.snapshot().services.values()]) as Service;
+        store.upsert(
+          bump({
+            ...svc,
+            metadata: {
+              ...svc.metadata,
+              annotations: { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS', 'nginx.ingress.kubernetes.io/proxy-ssl-secret': `ca-${Math.floor(r() * 2)}`, 'nginx.ingress.kubernetes.io/proxy-ssl-verify': 'on' },
+            },
+          }),
+        );
+      },
+      () => secretComesAndGoes(`ca-${Math.floor(r() * 2)}`, { 'ca.crt': Buffer.from(r() < 0.7 ? benchCert().cert : 'not a certificate').toString('base64') }),
     ];
+    const removedOthers: WatchedObject[] = [];
+    /** Upserts the Secret in every namespace that has Services (or removes it: one time in three). */
+    const secretComesAndGoes = (name: string, data: Record<string, string>): void => {
+      const namespaces = new Set([...store.snapshot().services.values()].map((s) => s.metadata.namespace!));
+      for (const ns of namespaces) {
+        if (r() < 0.33) store.remove('Secret', `${ns}/${name}`);
+        else store.upsert({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace: ns, name, resourceVersion: `t${rv++}` }, data } as unknown as WatchedObject);
+      }
+    };
 
-    for (let step = 0; step < 120; step++) {
+    for (let step = 0; step < 200; step++) {
       const n = 1 + Math.floor(r() * 3);
       for (let k = 0; k < n; k++) pick(mutations)();
       const snap = store.snapshot();
       // Sometimes the builder is handed a snapshot it cannot relate to the last one.
-      const given = r() < 0.1 ? ({ ...snap, seq: undefined, ingressChangesSince: undefined } as StoreSnapshot) : snap;
+      const given = r() < 0.1 ? ({ ...snap, seq: undefined, ingressChangesSince: undefined, changesSince: undefined } as StoreSnapshot) : snap;
       const got = view(inc.build(given, OPTS));
       expect(got, `step ${step}`).toEqual(fresh(snap));
     }

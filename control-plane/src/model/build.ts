@@ -15,15 +15,18 @@
 //    reused while the same wishes apply (cluster-policy.ts).
 import type { Diagnostic, ObjectRef } from '../diagnostics.js';
 import { DiagnosticSink } from '../diagnostics.js';
-import type { StoreSnapshot } from '../sources/store.js';
-import { planCanary, type CanaryPlan } from './canary.js';
+import type { Ingress } from '../sources/k8s-types.js';
+import type { ChangeField, StoreSnapshot } from '../sources/store.js';
+import { canaryReads, planCanary, type CanaryPlan } from './canary.js';
 import { clusterWithPolicies, FACET_COUNT, serviceWishes, wishesOf, type RouteWish, type Wish } from './cluster-policy.js';
 import { canaryPartsOf, partsOf, replayHost, type HostPrimary, type HostResult } from './host-replay.js';
-import { CATCH_ALL_HOST, planIngress, type IngressPlan } from './ingress-plan.js';
+import { CATCH_ALL_HOST, planIngress, planReads, type IngressPlan } from './ingress-plan.js';
 import { IngressOrderMemo, type Ordered } from './ingress-order.js';
 import type { Cluster, Model, TlsHost, TlsSecret, VirtualHost } from './ir.js';
 import { sameModelOptions, type ModelOptions } from './options.js';
-import { policyOf, type PolicyRead } from './policy-memo.js';
+import { KeyIndex } from './key-index.js';
+import { policyOf, policyReads, type PolicyRead } from './policy-memo.js';
+import type { ReadRecord } from './tracked-store.js';
 
 export { CATCH_ALL_HOST };
 export { byPriority } from './ingress-order.js';
@@ -48,11 +51,16 @@ interface IngressState {
   /** Clusters it adds whatever the claims (resolved by its annotations, its default backend). */
   readonly clusters: readonly Cluster[];
   readonly diagnostics: readonly Diagnostic[];
+  /** What its policies and plan read from the store (indexed in ModelBuilder.readers). */
+  readonly reads: readonly ReadRecord[];
   /** Build generation that last saw it in the order. */
   seen: number;
 }
 
 type StoreMaps = readonly unknown[];
+
+/** The maps other than the Ingresses, in storeMaps order. */
+const MAP_FIELDS: readonly ChangeField[] = ['ingressClasses', 'services', 'endpointSlices', 'secrets', 'pods', 'external'];
 
 function storeMaps(store: StoreSnapshot): StoreMaps {
   return [store.ingressClasses, store.services, store.endpointSlices, store.secrets, store.pods, store.external];
@@ -97,12 +105,41 @@ export class ModelBuilder {
   private readonly policyDiags = new Set<string>();
   /** Service wishes with diagnostics → number of clusters using them. */
   private readonly serviceDiags = new Map<ServiceWishesOf, number>();
+  /** Per store map: key → the Ingresses whose policies or plan read it. */
+  private readonly readers = new Map<string, KeyIndex>();
+  /** Per store map: the Ingresses that walked the whole map. */
+  private readonly wholeReaders = new Map<string, Set<string>>();
+  /** Service key (`namespace/name`) → the clusters of that Service in use. */
+  private readonly clustersOfService = new KeyIndex();
+  /** Clusters whose Service's wishes read the store (a Secret): rechecked when any map changes. */
+  private readonly readingClusters = new Set<string>();
 
   build(store: StoreSnapshot, opts: ModelOptions): ModelBuild {
     const gen = ++this.generation;
     const maps = storeMaps(store);
-    const fullScan = !this.opts || !sameModelOptions(this.opts, opts) || !this.maps || maps.some((m, i) => m !== this.maps![i]);
-    const secretsChanged = !this.maps || this.maps[3] !== store.secrets;
+    const prevMaps = this.maps;
+    const optsSame = this.opts !== undefined && sameModelOptions(this.opts, opts);
+    // The maps other than the Ingresses that changed, and, when the store can tell which
+    // keys, the Ingresses that read one of them (only those are worked out again). Else
+    // (IngressClasses, options, a relist, another store) every Ingress is looked at.
+    const changedFields = prevMaps ? MAP_FIELDS.filter((_, i) => maps[i] !== prevMaps[i]) : MAP_FIELDS;
+    const changes = optsSame && prevMaps && this.lastSeq !== undefined && changedFields.length ? store.changesSince?.(this.lastSeq) : undefined;
+    let affected: Set<string> | undefined = new Set<string>();
+    for (const f of changedFields) {
+      const keys = changes?.[f];
+      if (f === 'ingressClasses' || keys === undefined || keys === 'all') {
+        affected = undefined;
+        break;
+      }
+      const index = this.readers.get(f);
+      if (index) for (const k of keys) index.collect(k, affected);
+      const whole = this.wholeReaders.get(f);
+      if (whole) for (const key of whole) affected.add(key);
+    }
+    const fullScan = !optsSame || !prevMaps || affected === undefined;
+    const secretsChanged = !prevMaps || prevMaps[3] !== store.secrets;
+    const secretKeys = fullScan ? undefined : changes?.secrets;
+    const serviceKeys = fullScan ? undefined : changes?.services;
     this.opts = opts;
     this.maps = maps;
 
@@ -142,18 +179,29 @@ export class ModelBuilder {
       }
       this.lastList = order.list;
     }
+    // The Ingresses that read a changed Service, EndpointSlice, Secret, Pod or document, and did not change themselves.
+    if (affected?.size) {
+      for (const key of affected) {
+        if (changed?.has(key)) continue;
+        const st = this.states.get(key);
+        if (st) this.update(st.ordered, st, store, opts, dirtyHosts).seen = gen;
+      }
+    }
     if (secretsChanged) {
-      // A TLS host replays when the Secret object its claim resolved changed.
+      // A TLS host replays when the Secret its claim resolved changed (any, when the keys are not known), or when it had none.
+      const keys = secretKeys instanceof Set ? secretKeys : undefined;
       for (const [host, r] of this.hostResults) {
-        if (r.secretObject !== undefined || r.tlsFailure !== undefined) dirtyHosts.add(host);
+        if (r.tlsFailure !== undefined || (r.secretObject !== undefined && (!keys || keys.has(secretKeyOf(r.secretObject))))) dirtyHosts.add(host);
       }
     }
     for (const host of dirtyHosts) this.replay(host, store);
-    // Cluster-level policies read Services: a changed Services map rechecks every cluster.
+    // Cluster-level policies read Services: the clusters of a changed Service are rechecked (every cluster when which is not known).
     if (!this.servicesSeen || this.servicesSeen !== store.services) {
       this.servicesSeen = store.services;
-      for (const name of this.clusterUse.names()) this.dirtyClusters.add(name);
+      if (serviceKeys instanceof Set) for (const k of serviceKeys) this.clustersOfService.collect(k, this.dirtyClusters);
+      else for (const name of this.clusterUse.names()) this.dirtyClusters.add(name);
     }
+    if (changedFields.length) for (const name of this.readingClusters) this.dirtyClusters.add(name);
     this.applyClusterPolicies(store);
 
     const list = order.list;
@@ -198,9 +246,11 @@ export class ModelBuilder {
       hosts,
       clusters: [...read.clusters, ...(plan?.clusters ?? [])],
       diagnostics: [...read.diagnostics, ...(plan?.diagnostics ?? []), ...(canary?.diagnostics ?? [])],
+      reads: readsOf(o.ing, plan !== undefined, canary !== undefined),
       seen: 0,
     };
     this.states.set(o.key, next);
+    this.indexReads(o.key, next.reads, true);
     if (next.diagnostics.length) this.ingressDiags.set(o.key, next.diagnostics);
     if (read.externalUrls.length) this.ingressUrls.set(o.key, read.externalUrls);
     for (const h of hosts) {
@@ -213,7 +263,29 @@ export class ModelBuilder {
     return next;
   }
 
+  /** Adds (or removes) an Ingress as a reader of what its records read. */
+  private indexReads(key: string, records: readonly ReadRecord[], add: boolean): void {
+    for (const rec of records) {
+      for (const r of rec.reads) {
+        if (r.key === undefined) {
+          let whole = this.wholeReaders.get(r.field);
+          if (add) {
+            if (!whole) this.wholeReaders.set(r.field, (whole = new Set()));
+            whole.add(key);
+          } else whole?.delete(key);
+          continue;
+        }
+        let index = this.readers.get(r.field);
+        if (add) {
+          if (!index) this.readers.set(r.field, (index = new KeyIndex()));
+          index.add(r.key, key);
+        } else index?.remove(r.key, key);
+      }
+    }
+  }
+
   private unindex(key: string, st: IngressState, dirty: Set<string>): void {
+    this.indexReads(key, st.reads, false);
     for (const h of st.hosts) {
       const s = this.hostIndex.get(h);
       if (s) {
@@ -228,12 +300,14 @@ export class ModelBuilder {
   }
 
   private useCluster(c: Cluster): void {
+    if (this.clusterUse.get(c.name) === undefined) this.clustersOfService.add(`${c.namespace}/${c.service}`, c.name);
     this.clusterUse.add(c.name, c);
     this.dirtyClusters.add(c.name);
   }
 
   private unuseCluster(c: Cluster): void {
     this.clusterUse.remove(c.name, c);
+    if (this.clusterUse.get(c.name) === undefined) this.clustersOfService.remove(`${c.namespace}/${c.service}`, c.name);
     this.dirtyClusters.add(c.name);
   }
 
@@ -332,9 +406,12 @@ export class ModelBuilder {
       if (!base) {
         this.policyMemo.delete(name);
         this.withPolicies.delete(name);
+        this.readingClusters.delete(name);
         continue;
       }
       const service = serviceWishes(base.namespace, base.service, store);
+      if (service.reads.reads.length) this.readingClusters.add(name);
+      else this.readingClusters.delete(name);
       if (service.diagnostics.length) this.count(this.serviceDiags, service, 1);
       // Ingress wishes per facet, one per Ingress (hosts in name order, routes in order: the last wins).
       const hosts = this.wishHosts.get(name);
@@ -361,6 +438,22 @@ export class ModelBuilder {
 }
 
 type ServiceWishesOf = ReturnType<typeof serviceWishes>;
+
+/** What an Ingress's policies, plan (a primary) or canary plan read from the store, as last worked out. */
+function readsOf(ing: Ingress, primary: boolean, canary: boolean): readonly ReadRecord[] {
+  const out: ReadRecord[] = [];
+  const policy = policyReads(ing);
+  if (policy?.reads.length) out.push(policy);
+  const plan = primary ? planReads(ing) : undefined;
+  if (plan?.reads.length) out.push(plan);
+  const canaryPlan = canary ? canaryReads(ing) : undefined;
+  if (canaryPlan?.reads.length) out.push(canaryPlan);
+  return out;
+}
+
+function secretKeyOf(secret: { readonly metadata: { readonly namespace?: string; readonly name: string } }): string {
+  return `${secret.metadata.namespace}/${secret.metadata.name}`;
+}
 
 interface PolicyEntry {
   readonly base: Cluster;

@@ -72,6 +72,11 @@ export interface CanaryPlan {
 
 const canaryPlans = new WeakMap<Ingress, { readonly reads: ReadRecord; readonly plan: CanaryPlan }>();
 
+/** What the last planCanary() of this Ingress read from the store. */
+export function canaryReads(ing: Ingress): ReadRecord | undefined {
+  return canaryPlans.get(ing)?.reads;
+}
+
 /** The plan of a canary Ingress (valid metadata, ours), made or reused while it and what it read are the same. */
 export function planCanary(ing: Ingress, store: StoreSnapshot, catchAllHost: string): CanaryPlan {
   const e = canaryPlans.get(ing);

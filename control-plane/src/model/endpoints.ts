@@ -20,7 +20,7 @@ type Slices = StoreSnapshot['endpointSlices'];
 type Pods = StoreSnapshot['pods'];
 
 export function buildEndpoints(clusters: readonly Cluster[], store: StoreSnapshot): EndpointModel {
-  const index = sliceIndex(store.endpointSlices);
+  const index = sliceIndex(store);
   const pods = store.pods;
   const last = lastBuild;
   const podsSame = pods === last.pods;
@@ -174,10 +174,12 @@ interface SliceIndex {
   /** The service keys whose lists differ from those of index `from`; undefined when any may. */
   readonly changed: ReadonlySet<string> | undefined;
   readonly from: number;
+  /** The number of the latest store snapshot whose map is `slices` (to ask the store what changed since). */
+  seq: number | undefined;
 }
 
 let indexIds = 0;
-let lastIndex: SliceIndex = { id: indexIds++, slices: new Map(), byService: new Map(), changed: undefined, from: -1 };
+let lastIndex: SliceIndex = { id: indexIds++, slices: new Map(), byService: new Map(), changed: undefined, from: -1, seq: undefined };
 const NO_CHANGE: ReadonlySet<string> = new Set();
 
 /** Beyond this many changed services, the index is rebuilt from scratch. */
@@ -192,8 +194,14 @@ function serviceOf(slice: EndpointSlice): string | undefined {
   return typeof svc === 'string' ? svc : undefined;
 }
 
-function sliceIndex(slices: Slices): SliceIndex {
-  if (slices !== lastIndex.slices) lastIndex = updatedIndex(lastIndex, slices) ?? fullIndex(slices);
+function sliceIndex(store: StoreSnapshot): SliceIndex {
+  const slices = store.endpointSlices;
+  if (slices !== lastIndex.slices) {
+    // The keys of the slices changed since the last index, when the store can tell (else the maps are compared).
+    const keys = lastIndex.seq !== undefined ? store.changesSince?.(lastIndex.seq)?.endpointSlices : undefined;
+    lastIndex = (keys instanceof Set ? indexFromKeys(lastIndex, slices, keys) : updatedIndex(lastIndex, slices)) ?? fullIndex(slices);
+  }
+  lastIndex.seq = store.seq;
   return lastIndex;
 }
 
@@ -207,7 +215,49 @@ function fullIndex(slices: Slices): SliceIndex {
     if (!list) byService.set(key, (list = []));
     list.push(slice);
   }
-  return { id: indexIds++, slices, byService, changed: undefined, from: -1 };
+  return { id: indexIds++, slices, byService, changed: undefined, from: -1, seq: undefined };
+}
+
+/**
+ * The last index brought up to date with `slices`, given the keys of the slices added,
+ * changed or removed since (O(changes), not a pass over every slice): the lists of their
+ * services lose the old objects and gain the new ones (order within a list does not
+ * matter: endpointsOf sorts slices by name). Undefined when too much changed.
+ */
+function indexFromKeys(last: SliceIndex, slices: Slices, keys: ReadonlySet<string>): SliceIndex | undefined {
+  const old = last.slices;
+  const changed = new Set<string>();
+  const gone = new Set<EndpointSlice>();
+  const added = new Map<string, EndpointSlice[]>();
+  const serviceKeyOf = (s: EndpointSlice): string | undefined => {
+    const svc = serviceOf(s);
+    return svc === undefined ? undefined : serviceKey(s.metadata.namespace, svc);
+  };
+  for (const key of keys) {
+    const o = old.get(key);
+    const s = slices.get(key);
+    if (o === s) continue;
+    const ok = o && serviceKeyOf(o);
+    if (ok) {
+      changed.add(ok);
+      gone.add(o);
+    }
+    const sk = s && serviceKeyOf(s);
+    if (sk) {
+      changed.add(sk);
+      let list = added.get(sk);
+      if (!list) added.set(sk, (list = []));
+      list.push(s);
+    }
+    if (changed.size > INCREMENTAL_LIMIT) return undefined;
+  }
+  const byService = last.byService;
+  for (const key of changed) {
+    const list = [...(byService.get(key) ?? NO_SLICES).filter((x) => !gone.has(x)), ...(added.get(key) ?? NO_SLICES)];
+    if (list.length) byService.set(key, list);
+    else byService.delete(key);
+  }
+  return { id: indexIds++, slices, byService, changed, from: last.id, seq: undefined };
 }
 
 /**
@@ -259,7 +309,7 @@ function updatedIndex(last: SliceIndex, slices: Slices): SliceIndex | undefined 
     if (list) byService.set(key, list);
     else byService.delete(key);
   }
-  return { id: indexIds++, slices, byService, changed, from: last.id };
+  return { id: indexIds++, slices, byService, changed, from: last.id, seq: undefined };
 }
 
 // ---- endpoints of one cluster ----

@@ -82,6 +82,11 @@ interface Entry {
 const plans = new WeakMap<Ingress, Entry>();
 
 /** The plan of a primary Ingress (valid metadata, ours), made or reused. */
+/** What the last planIngress() of this Ingress read from the store. */
+export function planReads(ing: Ingress): ReadRecord | undefined {
+  return plans.get(ing)?.reads;
+}
+
 export function planIngress(ing: Ingress, read: PolicyRead, store: StoreSnapshot): IngressPlan {
   const e = plans.get(ing);
   if (e && e.read === read && recordHolds(e.reads, store)) return e.plan;

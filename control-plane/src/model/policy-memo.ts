@@ -46,6 +46,11 @@ export function readPolicy(ing: Ingress, ref: ObjectRef, sink: DiagnosticSink, s
   return read;
 }
 
+/** What the last policyOf() of this Ingress read from the store. */
+export function policyReads(ing: Ingress): ReadRecord | undefined {
+  return memo.get(ing)?.reads;
+}
+
 /** The Ingress's policies and what reading them reported: the same object while nothing it read changed. */
 export function policyOf(ing: Ingress, ref: ObjectRef, store: StoreSnapshot, opts: ModelOptions, canary: boolean): PolicyRead {
   let e = memo.get(ing);

@@ -21,11 +21,24 @@ export interface StoreSnapshot {
    * Lets the model find what changed without comparing every Ingress.
    */
   readonly ingressChangesSince?: (seq: number) => ReadonlySet<string> | undefined;
+  /**
+   * What changed between snapshot `seq` of the same Store and this one, per map: the keys
+   * added, changed or removed, or 'all' when not known (a relist); a map not listed did
+   * not change. Undefined when `seq` is too old or from another store. Lets the model
+   * redo only the work that read a changed Service, EndpointSlice or Secret.
+   */
+  readonly changesSince?: (seq: number) => StoreChanges | undefined;
 }
+
+/** The maps of a snapshot that changes are told for. */
+export type ChangeField = 'ingresses' | 'ingressClasses' | 'services' | 'endpointSlices' | 'secrets' | 'pods' | 'external';
+
+/** Per map: the keys that changed, or 'all' when not known. */
+export type StoreChanges = Partial<Readonly<Record<ChangeField, ReadonlySet<string> | 'all'>>>;
 
 /** Snapshot numbers, unique across stores. */
 let nextSeq = 1;
-/** How many snapshots back a Store can tell what Ingresses changed. */
+/** How many snapshots back a Store can tell what changed. */
 const CHANGE_LOG = 16;
 
 /** Key of an object within its kind: `namespace/name`, or `name` for cluster-scoped kinds. */
@@ -33,7 +46,7 @@ export function objectKey(obj: { metadata: { namespace?: string; name: string } 
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
 }
 
-const FIELD: Record<WatchedKind, keyof StoreSnapshot> = {
+const FIELD: Record<WatchedKind, ChangeField> = {
   Ingress: 'ingresses',
   IngressClass: 'ingressClasses',
   Service: 'services',
@@ -62,10 +75,10 @@ export class Store {
   private readonly copies = new Map<WatchedKind, ReadonlyMap<string, WatchedObject>>();
   /** Per kind: a full copy never mutated, and the edits made since it (null: removed). */
   private readonly frozen = new Map<WatchedKind, { readonly base: ReadonlyMap<string, WatchedObject>; readonly edits: Map<string, WatchedObject | null> }>();
-  /** Ingress keys changed since the last snapshot ('all' after a relist). */
-  private pendingIngresses: Set<string> | 'all' = 'all';
-  /** Per recent snapshot: its number and the Ingress keys changed since the one before. */
-  private readonly log: Array<{ readonly seq: number; readonly keys: ReadonlySet<string> | 'all' }> = [];
+  /** Keys changed since the last snapshot, per map ('all' after a relist); undefined before the first snapshot (all unknown). */
+  private pending: Map<ChangeField, Set<string> | 'all'> | undefined;
+  /** Per recent snapshot: its number and the keys changed since the one before. */
+  private readonly log: LogEntry[] = [];
 
   onChange(listener: StoreListener): () => void {
     this.listeners.add(listener);
@@ -79,16 +92,27 @@ export class Store {
     if (prev && sameObject(prev, obj)) return;
     map.set(key, obj);
     this.frozen.get(obj.kind)?.edits.set(key, obj);
-    if (obj.kind === 'Ingress' && this.pendingIngresses !== 'all') this.pendingIngresses.add(key);
+    this.note(FIELD[obj.kind], key);
     this.changed(new Set([obj.kind]));
   }
 
   remove(kind: WatchedKind, key: string): void {
     if (this.maps[kind].delete(key)) {
       this.frozen.get(kind)?.edits.set(key, null);
-      if (kind === 'Ingress' && this.pendingIngresses !== 'all') this.pendingIngresses.add(key);
+      this.note(FIELD[kind], key);
       this.changed(new Set([kind]));
     }
+  }
+
+  /** Records a changed key (or a whole map: key undefined) for the next snapshot's change log. */
+  private note(field: ChangeField, key: string | undefined): void {
+    const p = this.pending;
+    if (!p) return;
+    const keys = p.get(field);
+    if (keys === 'all') return;
+    if (key === undefined) p.set(field, 'all');
+    else if (keys) keys.add(key);
+    else p.set(field, new Set([key]));
   }
 
   /** Replaces everything of the given kinds (a relist, or a re-read of the manifest folder). */
@@ -112,7 +136,7 @@ export class Store {
       if (changed.has(kind)) {
         this.maps[kind] = fresh;
         this.frozen.delete(kind);
-        if (kind === 'Ingress') this.pendingIngresses = 'all';
+        this.note(FIELD[kind], undefined);
       }
     }
     if (changed.size) this.changed(changed);
@@ -123,11 +147,15 @@ export class Store {
     const prev = this.external.get(doc.url);
     if (prev && JSON.stringify(prev) === JSON.stringify(doc)) return;
     this.external.set(doc.url, doc);
+    this.note('external', doc.url);
     this.externalChanged();
   }
 
   deleteExternal(url: string): void {
-    if (this.external.delete(url)) this.externalChanged();
+    if (this.external.delete(url)) {
+      this.note('external', url);
+      this.externalChanged();
+    }
   }
 
   private externalChanged(): void {
@@ -150,13 +178,19 @@ export class Store {
       }
       if (this.external.size) s['external'] = this.externalCopy ??= new Map(this.external);
       const seq = nextSeq++;
-      this.log.push({ seq, keys: this.pendingIngresses });
+      this.log.push({ seq, changes: this.pending });
       if (this.log.length > CHANGE_LOG) this.log.shift();
-      this.pendingIngresses = new Set();
+      this.pending = new Map();
       const log = this.log;
-      const meta = s as unknown as { seq: number; ingressChangesSince: (from: number) => ReadonlySet<string> | undefined };
-      meta.seq = seq;
-      meta.ingressChangesSince = (from) => changesBetween(log, from, seq);
+      const meta = s as unknown as Pick<StoreSnapshot, 'seq' | 'ingressChangesSince' | 'changesSince'>;
+      (meta as { seq: number }).seq = seq;
+      (meta as { changesSince: StoreSnapshot['changesSince'] }).changesSince = (from) => changesBetween(log, from, seq);
+      (meta as { ingressChangesSince: StoreSnapshot['ingressChangesSince'] }).ingressChangesSince = (from) => {
+        const c = changesBetween(log, from, seq);
+        if (!c) return undefined;
+        const keys = c.ingresses;
+        return keys === 'all' ? undefined : (keys ?? NO_KEYS);
+      };
       this.cached = s as unknown as StoreSnapshot;
     }
     return this.cached;
@@ -182,15 +216,29 @@ export class Store {
   }
 }
 
-/** The Ingress keys changed after snapshot `from` up to snapshot `to`, when the log still covers them. */
-function changesBetween(log: ReadonlyArray<{ readonly seq: number; readonly keys: ReadonlySet<string> | 'all' }>, from: number, to: number): ReadonlySet<string> | undefined {
+/** One snapshot's entry in the change log: the keys changed since the snapshot before (undefined: the first, all unknown). */
+interface LogEntry {
+  readonly seq: number;
+  readonly changes: ReadonlyMap<ChangeField, ReadonlySet<string> | 'all'> | undefined;
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set();
+
+/** The keys changed after snapshot `from` up to snapshot `to`, when the log still covers them. */
+function changesBetween(log: readonly LogEntry[], from: number, to: number): StoreChanges | undefined {
   const start = log.findIndex((e) => e.seq === from);
   if (start < 0) return undefined;
-  const out = new Set<string>();
+  const out: Partial<Record<ChangeField, Set<string> | 'all'>> = {};
   for (let i = start + 1; i < log.length && log[i]!.seq <= to; i++) {
-    const keys = log[i]!.keys;
-    if (keys === 'all') return undefined;
-    for (const k of keys) out.add(k);
+    const changes = log[i]!.changes;
+    if (!changes) return undefined;
+    for (const [field, keys] of changes) {
+      const acc = out[field];
+      if (acc === 'all') continue;
+      if (keys === 'all') out[field] = 'all';
+      else if (acc) for (const k of keys) acc.add(k);
+      else out[field] = new Set(keys);
+    }
   }
   return out;
 }
