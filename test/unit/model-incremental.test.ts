@@ -29,7 +29,8 @@ describe('incremental model builder', () => {
     const store = new Store();
     store.replace(gen.objects, WATCHED_KINDS);
     const inc = new ModelBuilder();
-    expect(view(inc.build(store.snapshot(), OPTS))).toEqual(fresh(store.snapshot()));
+    const first = inc.build(store.snapshot(), OPTS);
+    expect(view(first)).toEqual(fresh(store.snapshot()));
 
     const r = rng(5);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -175,15 +176,32 @@ describe('incremental model builder', () => {
       }
     };
 
+    let lastHosts: readonly unknown[] = first.model.virtualHosts;
+    let hinted = 0;
     for (let step = 0; step < 200; step++) {
       const n = 1 + Math.floor(r() * 3);
       for (let k = 0; k < n; k++) pick(mutations)();
       const snap = store.snapshot();
       // Sometimes the builder is handed a snapshot it cannot relate to the last one.
       const given = r() < 0.1 ? ({ ...snap, seq: undefined, ingressChangesSince: undefined, changesSince: undefined } as StoreSnapshot) : snap;
-      const got = view(inc.build(given, OPTS));
+      const built = inc.build(given, OPTS);
+      // What the builder says of its virtual hosts holds: only the elements at `at` differ from the list it names.
+      const told = built.changes?.virtualHosts;
+      if (told) {
+        expect(told.from, `step ${step}`).toBe(lastHosts);
+        expect(told.from.length).toBe(built.model.virtualHosts.length);
+        const at = new Set(told.at);
+        built.model.virtualHosts.forEach((vh, i) => {
+          if (!at.has(i)) expect(vh, `step ${step} host ${i}`).toBe(told.from[i]);
+        });
+        hinted++;
+      }
+      lastHosts = built.model.virtualHosts;
+      const got = view(built);
       expect(got, `step ${step}`).toEqual(fresh(snap));
     }
+    // Changes in place (a path, an annotation) are common in the walk: the builder told of some.
+    expect(hinted).toBeGreaterThan(10);
   });
 
   it('is correct when handed unrelated stores in turn', () => {

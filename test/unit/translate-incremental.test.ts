@@ -116,6 +116,17 @@ function apply(m: Model, e: Edit): Model {
 
 const FIELDS = ['listeners', 'routes', 'clusters', 'endpoints', 'secrets'] as const;
 
+/** Where two lists of the same length differ, plus an index where they do not (a hint may name more than changed). */
+function replacedAt<T>(from: readonly T[], to: readonly T[]): { from: readonly T[]; at: number[] } {
+  const at: number[] = [];
+  for (let i = 0; i < to.length; i++) if (to[i] !== from[i]) at.push(i);
+  if (to.length && at.length < to.length) {
+    const extra = to.findIndex((x, i) => x === from[i]);
+    if (extra >= 0) at.push(extra);
+  }
+  return { from, at: at.sort((a, b) => a - b) };
+}
+
 describe('translate (incremental)', () => {
   let fresh: Translate;
   beforeAll(async () => {
@@ -129,9 +140,12 @@ describe('translate (incremental)', () => {
         let opts: PipelineOptions = DEFAULT_PIPELINE_OPTIONS;
         let last = translate(model, endpoints, opts);
         for (const e of edits) {
+          const before = model;
           model = apply(model, e);
           if (e.op === 'opts') opts = opts === H3 ? DEFAULT_PIPELINE_OPTIONS : H3;
-          const out = translate(model, endpoints, opts);
+          // As the model builder does when it knows: the virtual hosts replaced in place (the indices that differ, and one that does not).
+          const told = model.virtualHosts.length === before.virtualHosts.length && e.at % 2 === 0 ? replacedAt(before.virtualHosts, model.virtualHosts) : undefined;
+          const out = translate(model, endpoints, opts, undefined, told ? { virtualHosts: told } : undefined);
           // The reference sees only new objects: its memos never hit by object.
           fresh = await freshTranslator();
           expect(JSON.stringify(out)).toBe(JSON.stringify(fresh(structuredClone(model), structuredClone(endpoints), opts)));
@@ -154,6 +168,26 @@ describe('translate (incremental)', () => {
       expect(JSON.stringify(out)).toBe(JSON.stringify(fresh(model, endpoints, DEFAULT_PIPELINE_OPTIONS)));
     }
     expect(JSON.stringify(translate(stripped, endpoints, DEFAULT_PIPELINE_OPTIONS).envoy!.listeners)).not.toBe(JSON.stringify(translate(base, endpoints, DEFAULT_PIPELINE_OPTIONS).envoy!.listeners));
+  });
+
+  it('follows the filters an HTTPS host enables when its routes gain or lose external auth in place', async () => {
+    const withAuth = base.virtualHosts.flatMap((v) => v.routes).find((r) => r.policy?.extAuth && !r.policy.failClosed);
+    expect(withAuth).toBeDefined();
+    const tlsHost = base.tlsHosts.find((t) => base.virtualHosts.some((v) => v.host === t.host && v.routes.every((r) => !r.policy?.extAuth)))!;
+    const i = base.virtualHosts.findIndex((v) => v.host === tlsHost.host);
+    const vh = base.virtualHosts[i]!;
+    const authed: VirtualHost = { ...vh, routes: vh.routes.map((r) => ({ ...r, policy: { ...r.policy, extAuth: withAuth!.policy!.extAuth } })) };
+    const hosts = [...base.virtualHosts];
+    hosts[i] = authed;
+    const gained: Model = { ...base, virtualHosts: hosts };
+    let prev = base;
+    translate(base, endpoints, DEFAULT_PIPELINE_OPTIONS);
+    for (const model of [gained, base, gained]) {
+      const out = translate(model, endpoints, DEFAULT_PIPELINE_OPTIONS, undefined, { virtualHosts: { from: prev.virtualHosts, at: [i] } });
+      prev = model;
+      fresh = await freshTranslator();
+      expect(JSON.stringify(out)).toBe(JSON.stringify(fresh(structuredClone(model), structuredClone(endpoints), DEFAULT_PIPELINE_OPTIONS)));
+    }
   });
 
   it('keeps the objects of what did not change when one virtual host changes', () => {

@@ -22,7 +22,7 @@ import { clusterWithPolicies, FACET_COUNT, serviceWishes, wishesOf, type RouteWi
 import { canaryPartsOf, partsOf, replayHost, type HostPrimary, type HostResult } from './host-replay.js';
 import { CATCH_ALL_HOST, planIngress, planReads, type IngressPlan } from './ingress-plan.js';
 import { IngressOrderMemo, type Ordered } from './ingress-order.js';
-import type { Cluster, Model, TlsHost, TlsSecret, VirtualHost } from './ir.js';
+import type { Cluster, Model, ModelChanges, ReplacedInPlace, TlsHost, TlsSecret, VirtualHost } from './ir.js';
 import { sameModelOptions, type ModelOptions } from './options.js';
 import { KeyIndex } from './key-index.js';
 import { policyOf, policyReads, type PolicyRead } from './policy-memo.js';
@@ -38,6 +38,8 @@ export interface ModelBuild {
   readonly ingresses: readonly ObjectRef[];
   /** URLs of documents the annotations asked the control plane to fetch (sorted). */
   readonly externalUrls: readonly string[];
+  /** How the model differs from the last one this builder made, where it knows (for translate()). */
+  readonly changes?: ModelChanges;
 }
 
 /** One Ingress as the last build saw it. */
@@ -208,10 +210,13 @@ export class ModelBuilder {
     // Every primary in priority order, then the canaries served somewhere: made when asked (status reads it).
     const canaries = this.canaryHosts.size ? new Set(this.canaryHosts.keys()) : undefined;
     let served: readonly ObjectRef[] | undefined;
+    const virtualHosts = this.vhosts.list();
+    const replaced = this.vhosts.replacedInPlace(virtualHosts);
     return {
+      ...(replaced ? { changes: { virtualHosts: replaced } } : {}),
       model: {
         // The same arrays as the last model's while nothing in them changed (translation then skips them at once).
-        virtualHosts: this.vhosts.list(),
+        virtualHosts,
         tlsHosts: this.tlsHosts.list(),
         clusters: this.withPolicies.list(),
         secrets: this.secretUse.sorted(),
@@ -536,9 +541,28 @@ class SortedMap<V> {
   private pending: string[] = [];
   /** A copy of values, made when asked after a change (never mutated: models hold it). */
   private copy: readonly V[] | undefined;
+  /** Since the copy was made: the indices of values replaced in place, or undefined once a key was added or removed. */
+  private replaced: number[] | undefined = [];
+  /** The last copy made, and how it differs from the one before (undefined: not known). */
+  private delta: { readonly list: readonly V[]; readonly change: ReplacedInPlace<V> | undefined } | undefined;
   list(): readonly V[] {
     if (this.pending.length) this.flush();
-    return (this.copy ??= [...this.values]);
+    if (!this.copy) {
+      const from = this.delta?.list;
+      const copy = [...this.values];
+      const at = this.replaced;
+      this.delta = { list: copy, change: from && at && from.length === copy.length ? { from, at: [...new Set(at)].sort((a, b) => a - b) } : undefined };
+      this.copy = copy;
+      this.replaced = [];
+    } else if (this.delta?.list === this.copy && this.delta.change?.at.length !== 0) {
+      // Asked again without a change: the list is the last one.
+      this.delta = { list: this.copy, change: { from: this.copy, at: [] } };
+    }
+    return this.copy;
+  }
+  /** When `list` (a list() result) differs from the copy before it only by values replaced in place: where. */
+  replacedInPlace(list: readonly V[]): ReplacedInPlace<V> | undefined {
+    return this.delta?.list === list ? this.delta.change : undefined;
   }
   set(name: string, value: V): void {
     const had = this.index.has(name);
@@ -547,16 +571,21 @@ class SortedMap<V> {
     this.index.set(name, value);
     if (!had) {
       this.pending.push(name);
+      this.replaced = undefined;
       return;
     }
     // A key still pending takes its value from index when it is merged.
     const i = lowerBound(this.keys, name);
-    if (this.keys[i] === name) this.values[i] = value;
+    if (this.keys[i] === name) {
+      this.values[i] = value;
+      this.replaced?.push(i);
+    }
   }
   delete(name: string): void {
     if (!this.index.delete(name)) return;
     if (this.pending.length) this.flush();
     this.copy = undefined;
+    this.replaced = undefined;
     const i = lowerBound(this.keys, name);
     this.keys.splice(i, 1);
     this.values.splice(i, 1);

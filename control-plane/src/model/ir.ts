@@ -13,6 +13,21 @@ export interface Model {
   readonly secrets: readonly TlsSecret[];
 }
 
+/**
+ * How a list of the model differs from an earlier model's list, when the builder knows:
+ * the same length, the elements at `at` (ascending) replaced, every other the same object.
+ * Lets translation patch what it derived from `from` instead of comparing every element.
+ */
+export interface ReplacedInPlace<T> {
+  readonly from: readonly T[];
+  readonly at: readonly number[];
+}
+
+/** What the model builder knows about how this model differs from the last one it built. */
+export interface ModelChanges {
+  readonly virtualHosts?: ReplacedInPlace<VirtualHost>;
+}
+
 /** Endpoints are built apart from the rest so endpoint churn never rebuilds routes. */
 export interface EndpointModel {
   readonly clusters: readonly ClusterEndpoints[];

@@ -27,6 +27,6 @@ export interface TranslateResult {
 export function translateStore(store: StoreSnapshot, opts: PipelineOptions = DEFAULT_PIPELINE_OPTIONS, groups?: ReadonlySet<string>): TranslateResult {
   const built = buildModel(store, opts);
   const endpoints = buildEndpoints(built.model.clusters, store);
-  const resources = translate(built.model, endpoints, opts, groups);
+  const resources = translate(built.model, endpoints, opts, groups, built.changes);
   return { model: built.model, endpoints, resources, diagnostics: sortDiagnostics(built.diagnostics), externalUrls: built.externalUrls };
 }

@@ -80,6 +80,8 @@ export interface HostChanges {
   readonly prev: readonly VirtualHost[];
   readonly added: readonly VirtualHost[];
   readonly removed: readonly VirtualHost[];
+  /** When the new list has the length of `prev` and differs only in place: the indices that may differ. */
+  readonly replaced?: readonly number[];
 }
 
 /** The virtual host list of the last build. */
@@ -87,6 +89,7 @@ let lastHosts: readonly VirtualHost[] = [];
 
 function hostDiff(prev: readonly VirtualHost[], next: readonly VirtualHost[], known: HostChanges | undefined): HostDiff {
   if (prev === next) return { prev, replaced: [] };
+  if (known && known.prev === prev && known.replaced && prev.length === next.length) return { prev, replaced: known.replaced };
   if (prev.length !== next.length) return known && known.prev === prev ? { prev, replaced: undefined, added: known.added, removed: known.removed } : { prev, replaced: undefined };
   const replaced: number[] = [];
   for (let i = 0; i < next.length; i++) if (next[i] !== prev[i]) replaced.push(i);

@@ -116,10 +116,11 @@ export class ShardSplit<T> {
 
   constructor(private readonly nameOf: (x: T) => string) {}
 
-  split(items: readonly T[], shards: number): readonly (readonly T[])[] {
+  /** `replaced`, when given: `items` differs from `replaced.from` only at the indices `replaced.at` (the same length). */
+  split(items: readonly T[], shards: number, replaced?: { readonly from: readonly T[]; readonly at: readonly number[] }): readonly (readonly T[])[] {
     if (items === this.last && shards === this.shards) return this.lists;
     const prev = this.last;
-    const changes = shards === this.shards ? this.diff(prev, items) : undefined;
+    const changes = shards !== this.shards ? undefined : replaced && replaced.from === prev && prev.length === items.length ? this.replacedAt(prev, items, replaced.at) : this.diff(prev, items);
     let lists: (readonly T[])[];
     if (!changes || changes.added.length + changes.removed.length > 64 + (items.length >> 4)) lists = this.full(items, shards);
     else lists = this.patched(changes.added, changes.removed);
@@ -127,6 +128,18 @@ export class ShardSplit<T> {
     this.shards = shards;
     this.lists = lists;
     return lists;
+  }
+
+  /** diff() of two lists of the same length known to differ only at `at`. */
+  private replacedAt(prev: readonly T[], next: readonly T[], at: readonly number[]): { added: T[]; removed: T[] } {
+    const added: T[] = [];
+    const removed: T[] = [];
+    for (const i of at) {
+      if (next[i] === prev[i]) continue;
+      added.push(next[i]!);
+      removed.push(prev[i]!);
+    }
+    return { added, removed };
   }
 
   /** Elements of `next` not in `prev` and the reverse, by a merge on names. */

@@ -1,5 +1,5 @@
 // Model → Envoy resources per node group. The only place that knows Envoy.
-import type { Cluster, ClusterEndpoints, EndpointModel, Model, TlsHost, TlsSecret, VirtualHost } from '../model/ir.js';
+import type { Cluster, ClusterEndpoints, EndpointModel, Model, ModelChanges, TlsHost, TlsSecret, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
 import { ENVOY_GROUP, GRPC_GROUP } from '../xds/cache/memory-cache.js';
 import { proxylessCluster, translateCluster } from './cluster.js';
@@ -20,24 +20,27 @@ export const ALL_GROUPS: ReadonlySet<string> = new Set([ENVOY_GROUP, GRPC_GROUP]
  * The resources of each group in `groups` (default: all). The "envoy" group is always
  * made (the others share its clusters and virtual hosts); the Controller asks for "grpc"
  * only once a proxyless client has connected, so installs without one never pay for it.
+ * `changes` (from the model builder) says where the model differs from an earlier one,
+ * when known: the lists derived from that one are patched there instead of compared.
  */
-export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions, groups: ReadonlySet<string> = ALL_GROUPS): GroupResources {
+export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions, groups: ReadonlySet<string> = ALL_GROUPS, changes?: ModelChanges): GroupResources {
   const clusters = clusterList.map(model.clusters, clusterReuse.get);
   clusterReuse.prune(model.clusters, clusters);
   const cla = translateGroupEndpoints(endpoints, groups);
   const lastModelHosts = vhostList.lastInputs();
   const lastVhosts = vhostList.last();
-  const vhosts = vhostList.map(model.virtualHosts, vhostReuse.get);
+  const told = changes?.virtualHosts;
+  const vhosts = told && told.from === lastModelHosts ? vhostList.patch(model.virtualHosts, told.at, vhostReuse.get) : vhostList.map(model.virtualHosts, vhostReuse.get);
   vhostReuse.prune(model.virtualHosts, vhosts);
   // Where the virtual host list changed in place: the lists derived from it element by element are patched there.
   const replaced = vhostList.changes().replaced;
-  const httpRoutes = httpRouteConfigurations(vhosts, routeShards(opts));
+  const httpRoutes = httpRouteConfigurations(vhosts, routeShards(opts), replaced && lastVhosts);
   // The hosts whose virtual host changed since the TLS rows were last made (all, if they were not made from the last list).
   const changedHosts = lastTls.vhostCalls === vhostList.calls - 1 ? changedHostsOf(vhostList.changes()) : undefined;
   const tls = tlsRows(model.tlsHosts, changedHosts, model.virtualHosts, vhosts, vhostList.calls);
 
   const hostChanges = vhostList.changes();
-  const extra = contributedResources(model, opts, { prev: lastModelHosts, added: hostChanges.missed, removed: hostChanges.dropped });
+  const extra = contributedResources(model, opts, { prev: lastModelHosts, added: hostChanges.missed, removed: hostChanges.dropped, ...(replaced ? { replaced } : {}) });
   // Each HTTPS filter chain serves one host's route configuration: its connection manager
   // leaves out the filters listed `disabled: true` that no route of that host enables
   // (one ext_authz or oauth2 instance per auth service would otherwise be repeated in
@@ -391,7 +394,7 @@ const shardSplit = new ShardSplit<JsonObject>((vh) => String(vh['name']));
  * shard (translate/route-shards.ts): a shard whose host list is the same array as last
  * time keeps its route configuration object.
  */
-function httpRouteConfigurations(vhosts: readonly JsonObject[], shards: number): readonly JsonObject[] {
+function httpRouteConfigurations(vhosts: readonly JsonObject[], shards: number, replacedFrom: readonly JsonObject[] | undefined): readonly JsonObject[] {
   const last = lastHttpRoutes;
   if (last?.vhosts === vhosts && last.shards === shards) return last.rcs;
   if (shards === 1) {
@@ -399,7 +402,8 @@ function httpRouteConfigurations(vhosts: readonly JsonObject[], shards: number):
     lastHttpRoutes = { vhosts, shards, lists: [vhosts], rcs };
     return rcs;
   }
-  const lists = shardSplit.split(vhosts, shards);
+  // The translated list differs from `replacedFrom` only at the indices vhostList reports (same length).
+  const lists = shardSplit.split(vhosts, shards, replacedFrom ? { from: replacedFrom, at: vhostList.changes().replaced ?? [] } : undefined);
   const same = last?.shards === shards ? last : undefined;
   let changed = !same;
   const rcs = lists.map((list, i) => {
@@ -487,6 +491,8 @@ let lastTls: {
   readonly rows: readonly (TlsRow | null)[];
   readonly out: TlsRows;
   readonly vhostCalls: number;
+  /** Per row: its index in `out`'s lists (-1: not served); made when first needed. */
+  servedAt?: Int32Array;
 } = { tlsHosts: [], sorted: true, rows: [], out: { hosts: [], routes: [], enabled: [] }, vhostCalls: -1 };
 
 /**
@@ -518,6 +524,14 @@ function tlsRows(tlsHosts: readonly TlsHost[], changedHosts: ReadonlySet<string>
     const routes = httpsRouteConfiguration(vhost);
     return { host: t, vhost, routes, enabled: enabledFilters(routes) };
   };
+  // The same TLS hosts, some of whose virtual hosts changed (the common change): only their rows are looked at.
+  if (tlsHosts === last.tlsHosts && last.sorted && changedHosts) {
+    const patched = patchedRows(last, changedHosts, rowOf);
+    if (patched) {
+      lastTls = { ...patched, vhostCalls };
+      return patched.out;
+    }
+  }
   // The same TLS hosts keep their rows; the others get theirs.
   const prev = last.tlsHosts;
   const rows = new Array<TlsRow | null>(tlsHosts.length);
@@ -569,6 +583,47 @@ function tlsRows(tlsHosts: readonly TlsHost[], changedHosts: ReadonlySet<string>
   }
   lastTls = { tlsHosts, sorted, rows, out, vhostCalls };
   return out;
+}
+
+/**
+ * The rows of `last` (the same TLS hosts, sorted) with those of `changedHosts` made again,
+ * and its output lists patched where a row changed; undefined when a row went from served
+ * to not served or back (the caller then makes every list again).
+ */
+function patchedRows(last: typeof lastTls, changedHosts: ReadonlySet<string>, rowOf: (t: TlsHost, before: TlsRow | null) => TlsRow | null): typeof lastTls | undefined {
+  const tlsHosts = last.tlsHosts;
+  let rows: (TlsRow | null)[] | undefined;
+  const at: number[] = [];
+  for (const h of changedHosts) {
+    const i = sortedIndexOf(tlsHosts, h);
+    if (i < 0) continue;
+    const before = last.rows[i]!;
+    const row = rowOf(tlsHosts[i]!, before);
+    if (row === before) continue;
+    if ((row === null) !== (before === null)) return undefined;
+    rows ??= last.rows.slice();
+    rows[i] = row;
+    at.push(i);
+  }
+  if (!rows) return last;
+  let servedAt = last.servedAt;
+  if (!servedAt) {
+    servedAt = new Int32Array(last.rows.length);
+    let n = 0;
+    for (let i = 0; i < last.rows.length; i++) servedAt[i] = last.rows[i] ? n++ : -1;
+  }
+  const routes = last.out.routes.slice();
+  let enabled: (readonly string[])[] | undefined;
+  for (const i of at) {
+    const row = rows[i]!;
+    const k = servedAt[i]!;
+    routes[k] = row.routes;
+    if (!sameLists([row.enabled], [last.out.enabled[k]!])) {
+      enabled ??= last.out.enabled.slice();
+      enabled[k] = row.enabled;
+    }
+  }
+  return { ...last, rows, servedAt, out: { hosts: last.out.hosts, routes, enabled: enabled ?? last.out.enabled } };
 }
 
 /** Lists of strings equal element by element (the same arrays mostly: enabledFilters memoises per route configuration). */
