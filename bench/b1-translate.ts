@@ -405,7 +405,7 @@ function fullPhaseRun(store: StoreSnapshot): Record<string, number> {
   mark('buildModel');
   const endpoints = buildEndpoints(built.model.clusters, store);
   mark('buildEndpoints');
-  const resources = translate(built.model, endpoints, pipeline, groups);
+  const resources = translate(built.model, endpoints, pipeline, groups, built.changes);
   mark('translate');
   sortDiagnostics(built.diagnostics);
   mark('sortDiagnostics');
@@ -443,7 +443,7 @@ function incrementalPhaseRun(store: Store, modified: Parameters<Store['upsert']>
   mark('buildModel');
   const endpoints = buildEndpoints(built.model.clusters, snap);
   mark('buildEndpoints');
-  const resources = translate(built.model, endpoints, pipeline, groups);
+  const resources = translate(built.model, endpoints, pipeline, groups, built.changes);
   mark('translate');
   sortDiagnostics(built.diagnostics);
   mark('sortDiagnostics');

@@ -360,7 +360,8 @@ class ReuseMemo<I, O> {
   get(key: string, input: I, same: (a: I, b: I) => boolean, make: (input: I) => O): O {
     const hit = this.next.get(key) ?? this.prev.get(key);
     if (hit && same(hit.input, input)) {
-      this.next.set(key, hit);
+      // Kept with this input: the next call compares with it (the same arrays, mostly), not deeply with an older equal one.
+      this.next.set(key, hit.input === input ? hit : { input, output: hit.output });
       return hit.output;
     }
     const output = make(input);
