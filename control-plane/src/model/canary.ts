@@ -19,6 +19,7 @@
 // A canary's TLS section is ignored (the primary's serves); its defaultBackend is
 // ignored with XG_CANARY_IGNORED. When the primary fails closed (a security family
 // could not parse its value) no canary route is added: a canary never bypasses it.
+import { flat } from './flat.js';
 import { DiagnosticSink, type Diagnostic, type ObjectRef } from '../diagnostics.js';
 import { AnnotationReader } from '../annotations/reader.js';
 import { parseCanary, cookieRegex, strayCanaryKeys, type CanaryCondition, type CanaryConfig } from '../annotations/canary.js';
@@ -120,7 +121,7 @@ function makeCanaryPlan(ing: Ingress, store: StoreSnapshot, catchAllHost: string
       return;
     }
     (rulePaths ?? []).forEach((p, j) => {
-      const pf = `${field}.http.paths[${j}]`;
+      const pf = flat(`${field}.http.paths[${j}]`);
       if (!p || typeof p !== 'object') {
         sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
         return;
@@ -131,8 +132,8 @@ function makeCanaryPlan(ing: Ingress, store: StoreSnapshot, catchAllHost: string
         sink.error('XG_INGRESS_PATH_INVALID', ref, `path ${JSON.stringify(p.path)} with pathType ${JSON.stringify(p.pathType ?? 'ImplementationSpecific')} is not a valid Ingress path`, `${pf}.path`);
         return;
       }
-      const key = `${host}\u0000${sk}`;
-      const where = `host ${host} path ${sk.slice(sk.indexOf(':') + 1)} (${p.pathType ?? 'ImplementationSpecific'})`;
+      const key = flat(`${host}\u0000${sk}`);
+      const where = flat(`host ${host} path ${sk.slice(sk.indexOf(':') + 1)} (${p.pathType ?? 'ImplementationSpecific'})`);
       if (seen.has(key)) {
         sink.warning('XG_CANARY_IGNORED', ref, `${where} appears twice in this canary; the first is used`, pf);
         return;

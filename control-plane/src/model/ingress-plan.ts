@@ -9,6 +9,7 @@
 // read is the same (policy-memo.ts) and every store object it read is the same, so a
 // change to one Ingress among thousands replans one Ingress; everything else is replayed.
 // Plans, and the routes and clusters in them, are never mutated once made.
+import { flat } from './flat.js';
 import { DiagnosticSink, type Diagnostic, type ObjectRef } from '../diagnostics.js';
 import type { IngressBackend, Ingress } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
@@ -142,7 +143,7 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
       return;
     }
     (rulePaths ?? []).forEach((p, j) => {
-      const pf = `${field}.http.paths[${j}]`;
+      const pf = flat(`${field}.http.paths[${j}]`);
       if (!p || typeof p !== 'object') {
         sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
         return;
@@ -154,15 +155,15 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
         return;
       }
       if (pm.warning) sink.warning('XG_INGRESS_PATH_REGEX_CHARS', ref, pm.warning, `${pf}.path`);
-      const key = `${host}\u0000${pathKey(pm.match)}${matchKeySuffix(policy)}`;
+      const key = flat(`${host}\u0000${pathKey(pm.match)}${matchKeySuffix(policy)}`);
       const isAppRoot = policy?.appRoot !== undefined && !policy.failClosed && !policy.redirect && pm.match.type === 'Exact' && pm.match.value === '/';
       const act: PlannedAction = isAppRoot ? { action: appRootAction(policy.appRoot!), diagnostics: [] } : action(p.backend, `${pf}.backend`);
-      const what = `host ${host} path ${pm.match.value} (${p.pathType ?? 'ImplementationSpecific'})`;
+      const what = flat(`host ${host} path ${pm.match.value} (${p.pathType ?? 'ImplementationSpecific'})`);
       if (!act.action) {
         paths.push({ host, key, field: pf, what, act, routeDiagnostics: [] });
         return;
       }
-      const name = `${ns}/${ref.name}/${pathKey(pm.match)}`;
+      const name = flat(`${ns}/${ref.name}/${pathKey(pm.match)}`);
       const sk = specPathKey(p.path, p.pathType);
       const own = new DiagnosticSink();
       const rp = routePolicy(policy, pm.match, act.action, own, ref, `${pf}.path`);
@@ -182,7 +183,7 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
         act,
         route,
         routeDiagnostics: own.items,
-        ...(sk && !policy?.customMatch ? { canaryKey: `${host}\u0000${sk}` } : {}),
+        ...(sk && !policy?.customMatch ? { canaryKey: flat(`${host}\u0000${sk}`) } : {}),
         ...(appRoot ? { appRoot } : {}),
       });
     });

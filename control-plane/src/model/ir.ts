@@ -1,5 +1,6 @@
 // The model in the middle: what the gateway should do, with no Envoy (proto) types.
 // Built from the store by model/build.ts; turned into Envoy resources by translate/.
+import { flat } from './flat.js';
 import type { ObjectRef } from '../diagnostics.js';
 
 export interface Model {
@@ -174,7 +175,7 @@ export interface Endpoint {
 }
 
 export function clusterName(namespace: string, service: string, port: number): string {
-  return `${namespace}/${service}/${port}`;
+  return flat(`${namespace}/${service}/${port}`);
 }
 
 export function secretName(namespace: string, name: string): string {

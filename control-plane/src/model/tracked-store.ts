@@ -4,6 +4,7 @@
 // from snapshot to snapshot (the store replaces an object only when it changed), so a
 // read is "the same" when the same key gives the same object; iterating a whole kind
 // depends on that kind's map, which the store copies only when the kind changed.
+import { flat } from './flat.js';
 import type { StoreSnapshot } from '../sources/store.js';
 
 type Field = Exclude<keyof StoreSnapshot, never>;
@@ -23,7 +24,7 @@ class TrackedMap<V> implements ReadonlyMap<string, V> {
   ) {}
   get(key: string): V | undefined {
     const v = this.map.get(key);
-    this.reads.push({ field: this.field, key, value: v });
+    this.reads.push({ field: this.field, key: flat(key), value: v });
     return v;
   }
   has(key: string): boolean {
