@@ -252,7 +252,7 @@ function canaryRoutes(primary: Route, canaries: readonly Applied[], sink: Diagno
       ...(primary.match.headers || extra.headers ? { headers: [...(primary.match.headers ?? []), ...(extra.headers ?? [])] } : {}),
       ...(primary.match.queryParams || extra.queryParams ? { queryParams: [...(primary.match.queryParams ?? []), ...(extra.queryParams ?? [])] } : {}),
     };
-    out.push({ name: `${primary.name}#canary:${c.ref.name}:${suffix}`, match, action, source: c.ref, ...withPolicy });
+    out.push({ name: flat(`${primary.name}#canary:${c.ref.name}:${suffix}`), match, action, source: c.ref, ...withPolicy });
   };
   for (const c of canaries) {
     const cfg = c.config;

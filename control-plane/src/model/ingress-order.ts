@@ -2,6 +2,7 @@
 // (creationTimestamp), then namespace, then name — the same after every restart.
 // Kept per Ingress object and from the last call: one changed Ingress costs a pass over
 // the list and the sort of an almost sorted array (a run merge).
+import { flat } from './flat.js';
 import { DiagnosticSink, type Diagnostic, type ObjectRef } from '../diagnostics.js';
 import { canaryMarker } from '../annotations/canary.js';
 import type { Ingress, IngressClass } from '../sources/k8s-types.js';
@@ -137,11 +138,11 @@ function orderedOf(ing: Ingress): Ordered {
   const ts = TIMESTAMP.test(ing.metadata.creationTimestamp ?? '') ? ing.metadata.creationTimestamp! : '';
   return {
     ing,
-    key: `${ns}/${ing.metadata.name}`,
+    key: flat(`${ns}/${ing.metadata.name}`),
     ref: { kind: 'Ingress', namespace: ns, name: ing.metadata.name },
     canary: canaryMarker(ing.metadata.annotations) !== 'primary',
     // U+0000 sorts below every character of a timestamp or a name: the same order as byPriority.
-    sortKey: `${ts}\u0000${ns}/${ing.metadata.name}`,
+    sortKey: flat(`${ts}\u0000${ns}/${ing.metadata.name}`),
   };
 }
 

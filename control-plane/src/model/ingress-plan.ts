@@ -18,6 +18,7 @@ import type { HostPolicyWish } from './host-policy.js';
 import { resolveBackend } from './backends.js';
 import { warnStrayCanaryKeys } from './canary.js';
 import type { Cluster, Route, RouteAction } from './ir.js';
+import { secretName } from './ir.js';
 import { isDnsSubdomain, isIngressHost } from './names.js';
 import { pathKey } from './paths.js';
 import { APP_ROOT_PATH, appRootAction, coversRoot, matchKeySuffix, policyAction, routeMatch, routePathMatch, routePolicy, specPathKey } from './routing.js';
@@ -172,7 +173,7 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
         policy?.appRoot !== undefined && !isAppRoot && !policy.failClosed && !policy.redirect && coversRoot(pm.match)
           ? {
               key: `${host}\u0000${pathKey(APP_ROOT_PATH)}${matchKeySuffix(policy)}`,
-              route: { name: `${ns}/${ref.name}/app-root`, match: routeMatch(APP_ROOT_PATH, policy), action: appRootAction(policy.appRoot), source: ref, ...withPolicy },
+              route: { name: flat(`${ns}/${ref.name}/app-root`), match: routeMatch(APP_ROOT_PATH, policy), action: appRootAction(policy.appRoot), source: ref, ...withPolicy },
             }
           : undefined;
       paths.push({
@@ -196,7 +197,7 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
     if (act.cluster) clusters.push(act.cluster);
     if (act.action) {
       fallback = {
-        route: { name: `${ns}/${ref.name}/default-backend`, match: { path: { type: 'StringPrefix', value: '/' } }, action: act.action, source: ref, ...withPolicy },
+        route: { name: flat(`${ns}/${ref.name}/default-backend`), match: { path: { type: 'StringPrefix', value: '/' } }, action: act.action, source: ref, ...withPolicy },
         hosts: [CATCH_ALL_HOST, ...ingHosts.filter((h) => h !== CATCH_ALL_HOST)],
       };
     }
@@ -220,7 +221,7 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
         sink.error('XG_INGRESS_HOST_INVALID', ref, `TLS host ${JSON.stringify(h)} is not a lowercase DNS name or a "*." wildcard of one`, `${field}.hosts`);
         continue;
       }
-      tls.push({ host: h, secret: `${ns}/${t.secretName}`, namespace: ns, secretName: t.secretName, field });
+      tls.push({ host: h, secret: secretName(ns, t.secretName), namespace: ns, secretName: t.secretName, field });
     }
   });
 

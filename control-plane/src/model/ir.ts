@@ -179,5 +179,5 @@ export function clusterName(namespace: string, service: string, port: number): s
 }
 
 export function secretName(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+  return flat(`${namespace}/${name}`);
 }

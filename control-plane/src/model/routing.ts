@@ -2,6 +2,7 @@
 // case-insensitive paths, custom match conditions, rewrites per path, redirect and split
 // actions, app-root and HTTPS redirects. Pure functions called by model/build.ts.
 // Semantics and their sources: docs/routing.md.
+import { flat } from './flat.js';
 import { RE2JS } from 're2js';
 import type { Code } from '../errors.js';
 import type { DiagnosticSink, ObjectRef } from '../diagnostics.js';
@@ -185,7 +186,7 @@ export function withHttpsRedirects(routes: readonly Route[], hostHasTls: boolean
   }
   const out: Route[] = [];
   routes.forEach((r, i) => {
-    if (flags[i]) out.push(redirectOf(r, `${r.name}#https-redirect`, r.match));
+    if (flags[i]) out.push(redirectOf(r, flat(`${r.name}#https-redirect`), r.match));
     out.push(r);
   });
   return out;

@@ -9,18 +9,22 @@ import { applySlowStart } from './policies/slow-start.js';
 import { applyBlocked, applyUpstreamProtocol } from './policies/upstream-protocol.js';
 import { adsSource } from './well-known.js';
 
+/** Parts every EDS cluster has: shared, frozen (policies set other fields of the cluster, never these). */
+const EDS_CLUSTER_CONFIG: JsonObject = Object.freeze({ eds_config: adsSource() }) as JsonObject;
+const COMMON_LB_CONFIG: JsonObject = Object.freeze({ update_merge_window: '0s' }) as JsonObject;
+
 export function translateCluster(c: Cluster): JsonObject {
   const cluster: JsonObject = {
     name: c.name,
     type: 'EDS',
-    eds_cluster_config: { eds_config: adsSource() },
+    eds_cluster_config: EDS_CLUSTER_CONFIG,
     connect_timeout: '5s',
     lb_policy: 'ROUND_ROBIN',
     // Requests in flight to a host that leaves EDS finish; new ones go elsewhere.
     ignore_health_on_host_removal: false,
     // Envoy merges health-only EDS updates (HEALTHY → DRAINING) for 1 s by default, so a
     // draining host kept getting new requests for up to a second: apply them at once.
-    common_lb_config: { update_merge_window: '0s' },
+    common_lb_config: COMMON_LB_CONFIG,
   };
   applyLbPolicy(c, cluster);
   applySlowStart(c, cluster);

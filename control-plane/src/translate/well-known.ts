@@ -8,8 +8,15 @@ export const TLS_INSPECTOR_TYPE = `${T}envoy.extensions.filters.listener.tls_ins
 export const DOWNSTREAM_TLS_TYPE = `${T}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`;
 
 /** Every dynamic resource comes over the ADS stream. */
+/**
+ * The config source "over ADS", in every cluster, RDS and SDS reference: one frozen
+ * object shared by all of them (resources are never mutated once built; 16k clusters
+ * at 10k Ingresses would otherwise hold 32k copies of it).
+ */
+const ADS_SOURCE: JsonObject = Object.freeze({ ads: Object.freeze({}), resource_api_version: 'V3' }) as JsonObject;
+
 export function adsSource(): JsonObject {
-  return { ads: {}, resource_api_version: 'V3' };
+  return ADS_SOURCE;
 }
 export const UPSTREAM_TLS_TYPE = `${T}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`;
 export const HTTP_PROTOCOL_OPTIONS_TYPE = `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
