@@ -6,13 +6,19 @@
 // 1. the Ingresses that are ours, in priority order (ingress-order.ts);
 // 2. each Ingress worked out on its own — annotations (policy-memo.ts), then its plan
 //    (ingress-plan.ts; canary.ts for canaries) — kept per Ingress object while nothing it
-//    read changed;
+//    read changed. Which Ingresses to look at: those the store says changed, plus those
+//    whose policies or plan read a Service, EndpointSlice, Secret, Pod or document the
+//    store says changed (a reverse index of their reads); every Ingress only when that
+//    is not known (options or IngressClasses changed, a relist, another store);
 // 3. every claim is keyed by host, so each host is replayed on its own from the plans
 //    naming it, oldest first (host-replay.ts). Only the hosts named by a changed plan
 //    (before or after the change) are replayed; every other host keeps its last result,
 //    VirtualHost object included, which is what lets every later stage reuse its work;
 // 4. clusters (counted by who uses them) get their cluster-level policies, per cluster,
-//    reused while the same wishes apply (cluster-policy.ts).
+//    reused while the same wishes apply (cluster-policy.ts); a changed Service rechecks
+//    its own clusters;
+// 5. the build says which virtual hosts it replaced in place (ModelBuild.changes), so
+//    translation patches what it derived from the last list instead of comparing it.
 import type { Diagnostic, ObjectRef } from '../diagnostics.js';
 import { DiagnosticSink } from '../diagnostics.js';
 import type { Ingress } from '../sources/k8s-types.js';
