@@ -7,6 +7,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { envoyRoot } from '../../../../protos/loader.js';
+import { deltaRequestDeserializer } from './delta-request.js';
 import { BodyEncoder, passEncoded, type Serialize } from './encoded.js';
 
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -40,7 +41,8 @@ function load(): { definition: grpc.ServiceDefinition; encoder: BodyEncoder } {
         requestStream: !!m.requestStream,
         responseStream: !!m.responseStream,
         requestSerialize: serializer(m.resolvedRequestType!),
-        requestDeserialize: deserializer(m.resolvedRequestType!),
+        // A reconnecting delta client's versions map is read by hand (delta-request.ts).
+        requestDeserialize: m.name === 'DeltaAggregatedResources' ? deltaRequestDeserializer(deserializer(m.resolvedRequestType!)) : deserializer(m.resolvedRequestType!),
         responseSerialize: passEncoded(responseSerialize),
         responseDeserialize: deserializer(m.resolvedResponseType!),
         originalName: m.name[0]!.toLowerCase() + m.name.slice(1),
