@@ -3,6 +3,7 @@
 import { parseAllDocuments } from 'yaml';
 import { DiagnosticSink, type ObjectRef } from '../diagnostics.js';
 import type { WatchedKind, WatchedObject } from './k8s-types.js';
+import { fastDocuments } from './yaml-fast.js';
 
 /** apiVersion accepted for each kind. */
 const API_VERSIONS: Record<WatchedKind, readonly string[]> = {
@@ -27,6 +28,15 @@ export function parseManifests(text: string, file: string): ParsedManifests {
   const fileRef: ObjectRef = { kind: 'File', namespace: '', name: file };
   const objects: WatchedObject[] = [];
   let parsed = true;
+  // Most text is read by js-yaml (4-6x faster); what it may read differently, and every
+  // error, goes to the `yaml` library below, whose messages and alias limit are the ones reported.
+  const fast = fastDocuments(text);
+  if (fast !== undefined) {
+    fast.forEach((value, i) => {
+      if (value !== null && value !== undefined) collect(value, `document ${i + 1}`, fileRef, sink, objects);
+    });
+    return { objects, diagnostics: sink.items, parsed };
+  }
   let docs;
   try {
     docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
