@@ -1,6 +1,5 @@
 // The xgate command line: serve, translate, validate.
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import { renderable, toJson, toYaml } from './cli/render.js';
 import { UsageError, parseServe, parseTranslate, type TranslateCommandOptions } from './options.js';
 import { translateStore } from './pipeline/translate-store.js';
 import { readManifests } from './sources/file-source.js';
@@ -75,6 +74,8 @@ function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
 
 async function translateCommand(opts: TranslateCommandOptions): Promise<number> {
   const { resources, diagnostics } = await translateFiles(opts);
+  // Loaded here: `serve` does not need the YAML writer.
+  const { renderable, toJson, toYaml } = await import('./cli/render.js');
   const out = renderable(resources, diagnostics);
   process.stdout.write(opts.output === 'json' ? toJson(out) : toYaml(out));
   printDiagnostics(diagnostics);

@@ -1,6 +1,6 @@
 // YAML (or JSON) manifests → watched objects, with a diagnostic for every document
 // that is not one.
-import { parseAllDocuments } from 'yaml';
+import { createRequire } from 'node:module';
 import { DiagnosticSink, type ObjectRef } from '../diagnostics.js';
 import type { WatchedKind, WatchedObject } from './k8s-types.js';
 import { fastDocuments } from './yaml-fast.js';
@@ -15,6 +15,11 @@ const API_VERSIONS: Record<WatchedKind, readonly string[]> = {
   Pod: ['v1'],
 };
 const CLUSTER_SCOPED = new Set<WatchedKind>(['IngressClass']);
+
+// The `yaml` library is loaded the first time a text needs it (~0.1 s of start-up otherwise).
+const require = createRequire(import.meta.url);
+let yamlLib: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlLib ??= require('yaml') as typeof import('yaml'));
 
 export interface ParsedManifests {
   readonly objects: WatchedObject[];
@@ -39,7 +44,7 @@ export function parseManifests(text: string, file: string): ParsedManifests {
   }
   let docs;
   try {
-    docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+    docs = yaml().parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   } catch (e) {
     sink.error('XG_MANIFEST_YAML', fileRef, (e as Error).message);
     return { objects, diagnostics: sink.items, parsed: false };
