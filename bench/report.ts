@@ -12,6 +12,22 @@ export interface MachineInfo {
   readonly cpus: { readonly count: number; readonly model: string; readonly speedMHz: number };
   readonly memoryBytes: number;
   readonly loadavg: readonly number[];
+  /**
+   * How fast this machine ran a fixed single-threaded loop when the report was written
+   * (ms, lower is faster; see speedProbe). This 2-core VM's speed varies 2x and more
+   * between windows, so figures from reports with different probes do not compare.
+   */
+  readonly speedProbeMs: number;
+}
+
+/** Milliseconds for a fixed loop (1e8 steps of integer arithmetic and a branch): a yardstick of the machine's speed now. */
+export function speedProbe(): number {
+  const t0 = performance.now();
+  let x = 0;
+  for (let i = 0; i < 1e8; i++) x = (x + (i % 7)) | 0;
+  const ms = performance.now() - t0;
+  // x is used so the loop is not optimised away.
+  return round(ms + (x === -1 ? 1 : 0), 0);
 }
 
 export interface Environment {
@@ -46,6 +62,7 @@ export function environment(): Environment {
       cpus: { count: cpus.length, model: cpus[0]?.model ?? 'unknown', speedMHz: cpus[0]?.speed ?? 0 },
       memoryBytes: os.totalmem(),
       loadavg: os.loadavg(),
+      speedProbeMs: speedProbe(),
     },
     node: process.version,
     v8: process.versions.v8,

@@ -26,7 +26,7 @@ import { b5 } from './b5-fanout.js';
 import { b6 } from './b6-endpoint-churn.js';
 import { b7 } from './b7-memory.js';
 import type { Benchmark, BenchContext } from './benchmark.js';
-import { environment, resultsDir, writeReport } from './report.js';
+import { environment, resultsDir, speedProbe, writeReport } from './report.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [b1, b2NewHost, b2Weight, b3, b4, b5, b6, b7];
 
@@ -84,9 +84,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
 
   const env = environment();
-  log(`node ${env.node}, ${env.machine.cpus.count} × ${env.machine.cpus.model}, envoy ${env.envoy?.version ?? 'not installed'}${ctx.quick ? ', quick' : ''}`);
+  log(`node ${env.node}, ${env.machine.cpus.count} × ${env.machine.cpus.model}, envoy ${env.envoy?.version ?? 'not installed'}${ctx.quick ? ', quick' : ''}; speed probe ${env.machine.speedProbeMs} ms`);
   let failed = false;
   for (const bench of selected) {
+    const speedBefore = speedProbe();
     const started = new Date();
     log(`${bench.title}`);
     let outcome;
@@ -96,6 +97,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       outcome = { parameters: null, results: null, errors: [(e as Error).stack ?? String(e)], summary: `failed: ${(e as Error).message}` };
     }
     const finished = new Date();
+    const speedAfter = speedProbe();
+    log(`${bench.id}: speed probe ${speedBefore} ms before, ${speedAfter} ms after (lower is faster)`);
     const report = {
       benchmark: bench.name,
       title: bench.title,
@@ -104,6 +107,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       finishedAt: finished.toISOString(),
       durationMs: finished.getTime() - started.getTime(),
       ...env,
+      /** The machine's speed right before and after this benchmark (report.ts speedProbe). */
+      speedProbeMs: { before: speedBefore, after: speedAfter },
       parameters: outcome.parameters,
       ...(outcome.targets !== undefined ? { targets: outcome.targets } : {}),
       results: outcome.results,
