@@ -79,7 +79,10 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
   if (opts.kube) kube = (await import('./serve-kube.js')).startKube(opts.kube, store, opts.pipeline, logger, cache);
   else await source.start();
 
-  const idleGc = new IdleCollector(opts.idleGcMs ?? 1000, logger);
+  // After the idle collection, the pipeline is warmed up (a full collection undoes a warm-up
+  // made before it: the first change after it took 175 ms at 10k Ingresses, 28 ms without).
+  const idleGcMs = opts.idleGcMs ?? 1000;
+  const idleGc = new IdleCollector(idleGcMs, logger, undefined, undefined, () => controller?.warmUp());
   controller = new Controller({
     store,
     cache,
@@ -87,6 +90,8 @@ export async function startControlPlane(opts: ServeOptions, logger: Logger = cre
     logger,
     debounceMs: opts.debounceMs,
     maxDelayMs: opts.maxDelayMs,
+    // With the idle collection on, the warm-up follows it; else the controller's own timer.
+    ...(idleGcMs > 0 ? { warmUpMs: 0 } : {}),
     sourceDiagnostics: () => sourceDiagnostics,
     hooks: {
       translated: (scope, s) => {

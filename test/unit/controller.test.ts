@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Controller } from '../../control-plane/src/pipeline/controller.js';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../control-plane/src/pipeline/translate-store.js';
 import { Store } from '../../control-plane/src/sources/store.js';
+import { WATCHED_KINDS } from '../../control-plane/src/sources/k8s-types.js';
+import { generate } from '../../bench/generate.js';
+import { benchCert } from '../../bench/cert.js';
 import type { Ingress, Service, EndpointSlice } from '../../control-plane/src/sources/k8s-types.js';
 import { MemoryCache } from '../../control-plane/src/xds/cache/memory-cache.js';
 import { ENDPOINT, ROUTE, CLUSTER } from '../../control-plane/src/xds/type-urls.js';
@@ -128,4 +131,48 @@ describe('controller', () => {
     expect(cache.current('envoy')).toBe(before);
     c.stop();
   });
+
+  it('warms the pipeline up without publishing, and later changes build as they would have', async () => {
+    const gen = generate({ ingresses: 120, cert: benchCert(), seed: 5 });
+    const store = new Store();
+    store.replace(gen.objects, WATCHED_KINDS);
+    const cache = new MemoryCache();
+    const published: string[] = [];
+    const c = new Controller({ store, cache, pipeline: DEFAULT_PIPELINE_OPTIONS, logger: quiet, debounceMs: 5, maxDelayMs: 50, warmUpMs: 0, hooks: { published: (_g, s) => published.push(s.version) } });
+    c.start();
+    const first = cache.current('envoy')!;
+    expect(published).toEqual([first.version]);
+    const before = JSON.stringify(c.resources());
+    expect(c.warmUp()).toBe(true);
+    // Nothing published, nothing in the store, the same resources.
+    expect(published).toEqual([first.version]);
+    expect(cache.current('envoy')).toBe(first);
+    expect([...store.snapshot().ingresses.keys()].some((k) => k.includes('warm-up'))).toBe(false);
+    expect(JSON.stringify(c.resources())).toBe(before);
+    // Changes after it: what a controller without a warm-up publishes, version for version.
+    const other = new Store();
+    other.replace(gen.objects, WATCHED_KINDS);
+    const otherCache = new MemoryCache();
+    const o = new Controller({ store: other, cache: otherCache, pipeline: DEFAULT_PIPELINE_OPTIONS, logger: quiet, debounceMs: 5, maxDelayMs: 50, warmUpMs: 0 });
+    o.start();
+    const edits: ((s: Store) => void)[] = [
+      (s) => s.upsert(ingress('warm-a.example.com')),
+      (s) => s.upsert(svc),
+      (s) => s.upsert(slice('10.0.0.9', '2')),
+      (s) => s.remove('Ingress', `${gen.ingresses[0]!.metadata.namespace}/${gen.ingresses[0]!.metadata.name}`),
+    ];
+    for (const edit of edits) {
+      edit(store);
+      c.flush();
+      edit(other);
+      o.flush();
+      expect(cache.current('envoy')!.version).toBe(otherCache.current('envoy')!.version);
+      expect(JSON.stringify(c.resources())).toBe(JSON.stringify(o.resources()));
+      expect(c.warmUp()).toBe(true); // and again after each: still no publish, still the same
+      expect(cache.current('envoy')!.version).toBe(otherCache.current('envoy')!.version);
+    }
+    c.stop();
+    o.stop();
+  });
 });
+

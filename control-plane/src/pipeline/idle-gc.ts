@@ -44,6 +44,8 @@ export class IdleCollector {
     private readonly logger: IdleGcLogger,
     private readonly minHeapBytes = 64 * 1024 * 1024,
     private readonly minBuildSeconds = 0.5,
+    /** Called after each idle collection (serve warms the pipeline up here: Controller.warmUp). */
+    private readonly afterCollect?: () => void,
   ) {}
 
   /** Called after every build: a long one arms the timer, any build pushes it back. */
@@ -65,7 +67,7 @@ export class IdleCollector {
   private collect(): void {
     this.timer = undefined;
     const before = getHeapStatistics();
-    if (before.used_heap_size < this.minHeapBytes) return;
+    if (before.used_heap_size < this.minHeapBytes) return this.afterCollect?.();
     const started = performance.now();
     collectGarbage();
     const after = getHeapStatistics();
@@ -74,5 +76,6 @@ export class IdleCollector {
       { ms: Math.round(performance.now() - started), heapUsedMiB: [mib(before.used_heap_size), mib(after.used_heap_size)], heapTotalMiB: [mib(before.total_heap_size), mib(after.total_heap_size)] },
       'idle after a full build: garbage collected',
     );
+    this.afterCollect?.();
   }
 }

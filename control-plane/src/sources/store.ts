@@ -256,3 +256,45 @@ export function snapshotOf(objects: readonly WatchedObject[]): StoreSnapshot {
   store.replace(objects, ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Pod']);
   return store.snapshot();
 }
+
+/**
+ * Two snapshots around `snap` that tell their changes as a Store would: `snap` with
+ * `extras` added, then `snap` again (its maps and its number, so the Store's next
+ * snapshot tells its changes since `snap` as before). The controller runs the pipeline
+ * over them to warm it up after a long build (Controller.warmUp). Undefined for a
+ * snapshot not made by a Store, or when an extra's key is taken.
+ */
+export function aroundSnapshot(snap: StoreSnapshot, extras: readonly WatchedObject[]): readonly [StoreSnapshot, StoreSnapshot] | undefined {
+  const from = snap.seq;
+  if (from === undefined || !snap.changesSince || !snap.ingressChangesSince) return undefined;
+  const maps = new Map<ChangeField, Map<string, WatchedObject>>();
+  const keys = new Map<ChangeField, Set<string>>();
+  for (const obj of extras) {
+    const field = FIELD[obj.kind];
+    const key = objectKey(obj);
+    const had = snap[field as Exclude<ChangeField, 'external'>] as ReadonlyMap<string, WatchedObject>;
+    if (had.has(key)) return undefined;
+    let m = maps.get(field);
+    if (!m) maps.set(field, (m = new Map(had)));
+    m.set(key, obj);
+    let k = keys.get(field);
+    if (!k) keys.set(field, (k = new Set()));
+    k.add(key);
+  }
+  const changes: StoreChanges = Object.fromEntries(keys);
+  const ingressKeys: ReadonlySet<string> = keys.get('ingresses') ?? NO_KEYS;
+  const seq = nextSeq++;
+  const added = {
+    ...snap,
+    ...Object.fromEntries(maps),
+    seq,
+    changesSince: (s: number) => (s === from ? changes : undefined),
+    ingressChangesSince: (s: number) => (s === from ? ingressKeys : undefined),
+  } as StoreSnapshot;
+  const back: StoreSnapshot = {
+    ...snap,
+    changesSince: (s) => (s === seq ? changes : snap.changesSince!(s)),
+    ingressChangesSince: (s) => (s === seq ? ingressKeys : snap.ingressChangesSince!(s)),
+  };
+  return [added, back];
+}
