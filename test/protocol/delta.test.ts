@@ -151,11 +151,18 @@ describe('delta: reconnect', () => {
     s1.cancel();
     await until(() => h.server.streams() === 0);
 
-    // Up to date: nothing at all.
+    // Up to date: nothing at all; and later changes still reach it as changes.
     const s2 = h.client().delta();
     s2.send({ node: ENVOY_NODE, type_url: CLUSTER, initial_resource_versions: versions });
     await s2.nothingWithin(300);
+    h.publish({ clusters: [cluster('c1', '7s'), cluster('c4')] });
+    const later = await s2.next();
+    expect(deltaNames(later)).toEqual(['c1', 'c4']);
+    expect(later.removed_resources).toEqual(['c2']);
+    s2.send(deltaAck(later));
+    await s2.nothingWithin(200);
     s2.cancel();
+    h.publish({ clusters: [cluster('c1'), cluster('c2')] });
 
     // c2 deleted, c3 added, c1 unchanged meanwhile.
     h.publish({ clusters: [cluster('c1'), cluster('c3')] });

@@ -12,7 +12,7 @@ import { isReferenced, isReferring, PUSH_ORDER, REFERRING } from './push-order.j
 import type { ProtocolStream, StreamContext } from './stream-context.js';
 import { DeltaSubscription, WILDCARD } from './subscription.js';
 import { KnownVersions } from './known.js';
-import { changedNames, deltaBodyOf } from './wire.js';
+import { changedNames, deltaBodyOf, type ResourceMap } from './wire.js';
 
 /** In `rejected`, the version that stands for "the removal was rejected". */
 const REMOVAL = '';
@@ -84,8 +84,17 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
     const unsubscribe = req.resource_names_unsubscribe ?? [];
     if (first) {
       st.sub.init(subscribe);
-      for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) {
-        if (st.sub.wants(name)) st.known.set(name, version);
+      const presented = req.initial_resource_versions ?? {};
+      // A wildcard client presenting exactly the current snapshot's resources (every client
+      // reconnecting after a control-plane restart, once the new process has the same
+      // build): its holdings are that snapshot's map, shared, with nothing of its own to
+      // insert or plan against name by name.
+      const ts = st.sub.wildcard ? this.ctx.snapshot()?.types[typeUrl] : undefined;
+      if (ts && holdsExactly(presented, ts.resources)) st.known.rebase(ts.resources);
+      else {
+        for (const name in presented) {
+          if (st.sub.wants(name)) st.known.set(name, presented[name]!);
+        }
       }
       st.answerEmpty = st.sub.wildcard && st.known.size === 0;
     } else {
@@ -253,4 +262,14 @@ const NOTHING: Plan = { updates: [], removals: [], held: false, complete: false 
 
 function isEmpty(plan: Plan): boolean {
   return plan.updates.length === 0 && plan.removals.length === 0;
+}
+
+/** Whether `presented` (name → version) names exactly the resources of `resources`, at their versions. */
+function holdsExactly(presented: Readonly<Record<string, string>>, resources: ResourceMap): boolean {
+  let n = 0;
+  for (const name in presented) {
+    if (resources.get(name)?.version !== presented[name]) return false;
+    n++;
+  }
+  return n === resources.size;
 }
