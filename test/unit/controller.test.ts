@@ -138,10 +138,15 @@ describe('controller', () => {
     store.replace(gen.objects, WATCHED_KINDS);
     const cache = new MemoryCache();
     const published: string[] = [];
-    const c = new Controller({ store, cache, pipeline: DEFAULT_PIPELINE_OPTIONS, logger: quiet, debounceMs: 5, maxDelayMs: 50, warmUpMs: 0, hooks: { published: (_g, s) => published.push(s.version) } });
+    const c = new Controller({ store, cache, pipeline: DEFAULT_PIPELINE_OPTIONS, logger: quiet, debounceMs: 5, maxDelayMs: 50, warmUpMs: 0, warmUpMinIngresses: 0, hooks: { published: (_g, s) => published.push(s.version) } });
     c.start();
     const first = cache.current('envoy')!;
     expect(published).toEqual([first.version]);
+    // Below the size it is meant for, no warm-up.
+    const small = new Controller({ store, cache: new MemoryCache(), pipeline: DEFAULT_PIPELINE_OPTIONS, logger: quiet, warmUpMs: 0 });
+    small.start();
+    expect(small.warmUp()).toBe(false);
+    small.stop();
     const before = JSON.stringify(c.resources());
     expect(c.warmUp()).toBe(true);
     // Nothing published, nothing in the store, the same resources.
