@@ -15,7 +15,7 @@ import { readManifests } from '../../control-plane/src/sources/file-source.js';
 import type { ExternalDocument } from '../../control-plane/src/sources/external.js';
 import { snapshotOf, type StoreSnapshot } from '../../control-plane/src/sources/store.js';
 import type { GroupResources } from '../../control-plane/src/translate/resources.js';
-import { EncodeError, encodeMessage, lookupType, type Json, type JsonObject } from '../../control-plane/src/xds/encode.js';
+import { EncodeError, encodeMessage, lookupType, withSharedAnys, type Json, type JsonObject } from '../../control-plane/src/xds/encode.js';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET } from '../../control-plane/src/xds/type-urls.js';
 import { legacyEncodeMessage } from './proto-writer.legacy.js';
 
@@ -104,6 +104,46 @@ describe('proto-writer: the bytes of the converter + protobufjs path', () => {
       expect(mismatches).toEqual([]);
       expect(count).toBeGreaterThan(1000);
     }
+  });
+
+  it('with shared Any values written once per batch (withSharedAnys): the same bytes and errors', () => {
+    const gen = generate({ ingresses: 300, cert: benchCert(), seed: 5 });
+    const { resources } = translateStore(snapshotOf(gen.objects), DEFAULT_PIPELINE_OPTIONS);
+    const all: [string, JsonObject][] = [];
+    for (const res of Object.values(resources)) {
+      for (const [typeUrl, field] of Object.entries(FIELDS)) for (const r of res[field]) all.push([typeUrl, r]);
+    }
+    const alone = all.map(([t, r]) => Buffer.from(encodeMessage(t, r)).toString('hex'));
+    // Twice over in one batch: every shared Any is met a second and third time.
+    const batched = withSharedAnys(() => [...all, ...all].map(([t, r]) => Buffer.from(encodeMessage(t, r)).toString('hex')));
+    expect(batched).toEqual([...alone, ...alone]);
+    // Translation shares the per-route filter configs of an Ingress's routes.
+    const perRoute = new Set<unknown>();
+    let routes = 0;
+    for (const rc of resources['envoy']!.routes) {
+      for (const vh of (rc['virtual_hosts'] as JsonObject[] | undefined) ?? []) {
+        for (const r of vh['routes'] as JsonObject[]) {
+          for (const c of Object.values((r['typed_per_filter_config'] as JsonObject | undefined) ?? {})) {
+            perRoute.add(c);
+            routes++;
+          }
+        }
+      }
+    }
+    expect(routes).toBeGreaterThan(2 * perRoute.size);
+    // An invalid Any met many times fails every time, as alone, and a valid one after it is written whole.
+    const bad: JsonObject = { '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute', rbac: { rules: { action: 'NOPE' } } };
+    const good: JsonObject = { '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute', rbac: { rules: { action: 'DENY' } } };
+    const route = (c: JsonObject): JsonObject => ({ name: 'r', match: { prefix: '/' }, direct_response: { status: 200 }, typed_per_filter_config: { rbac: c, again: c } });
+    const badAlone = outcome(() => encodeMessage('envoy.config.route.v3.Route', route(bad)));
+    expect(badAlone).toMatchObject({ encodeError: true });
+    const goodAlone = outcome(() => encodeMessage('envoy.config.route.v3.Route', route(good)));
+    withSharedAnys(() => {
+      for (let i = 0; i < 4; i++) {
+        expect(outcome(() => encodeMessage('envoy.config.route.v3.Route', route(bad)))).toEqual(badAlone);
+        expect(outcome(() => encodeMessage('envoy.config.route.v3.Route', route(good)))).toEqual(goodAlone);
+      }
+    });
   });
 
   it('on scalars at their edges: negative int32 and enums, 64-bit numbers, floats, bytes, wrappers', () => {

@@ -170,6 +170,26 @@ describe('translate (incremental)', () => {
     expect(JSON.stringify(translate(stripped, endpoints, DEFAULT_PIPELINE_OPTIONS).envoy!.listeners)).not.toBe(JSON.stringify(translate(base, endpoints, DEFAULT_PIPELINE_OPTIONS).envoy!.listeners));
   });
 
+  it('collects contributed filters right when most hosts are new (more than 256: the walk over routes with a policy)', async () => {
+    const bigGen = generate({ ingresses: 400, cert: benchCert(), seed: 23 });
+    const bigStore = snapshotOf(bigGen.objects);
+    const big = buildModel(bigStore, DEFAULT_PIPELINE_OPTIONS).model;
+    const bigEndpoints = buildEndpoints(big.clusters, bigStore);
+    expect(big.virtualHosts.length).toBeGreaterThan(300);
+    const uses = (v: VirtualHost) => v.routes.some((r) => r.policy && Object.keys(r.policy).length > 0);
+    const stripped: Model = { ...big, virtualHosts: big.virtualHosts.map((v) => (uses(v) ? { ...v, routes: v.routes.map(({ policy: _p, ...r }) => r) } : v)) };
+    const everyOther: Model = { ...big, virtualHosts: big.virtualHosts.map((v, i) => (i % 2 ? (structuredClone(v) as VirtualHost) : v)) };
+    const fewer: Model = { ...big, virtualHosts: big.virtualHosts.filter((_, i) => i % 3 !== 0) };
+    let prev: Model | undefined;
+    for (const model of [big, structuredClone(big) as Model, stripped, everyOther, fewer, big, structuredClone(stripped) as Model, big]) {
+      const told = prev && prev.virtualHosts.length === model.virtualHosts.length ? { virtualHosts: replacedAt(prev.virtualHosts, model.virtualHosts) } : undefined;
+      const out = translate(model, bigEndpoints, DEFAULT_PIPELINE_OPTIONS, undefined, told);
+      prev = model;
+      fresh = await freshTranslator();
+      expect(JSON.stringify(out)).toBe(JSON.stringify(fresh(structuredClone(model), structuredClone(bigEndpoints), DEFAULT_PIPELINE_OPTIONS)));
+    }
+  }, 60_000);
+
   it('follows the filters an HTTPS host enables when its routes gain or lose external auth in place', async () => {
     const withAuth = base.virtualHosts.flatMap((v) => v.routes).find((r) => r.policy?.extAuth && !r.policy.failClosed);
     expect(withAuth).toBeDefined();

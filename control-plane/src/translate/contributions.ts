@@ -5,8 +5,8 @@
 // (the model's fields, the options, collected route values). What each one read is
 // recorded; when all of it is the same as at its last run (the same objects: model
 // objects are never mutated), its last output is returned without running it. Collected
-// values are memoised per virtual host object, and a list of the same virtual hosts as the
-// last build's gives the last collected list itself. Unchanged output keeps its identity,
+// values are kept per key with the host list they came from (by position), and a list of
+// the same virtual hosts as the last build's gives the last collected list itself. Unchanged output keeps its identity,
 // so the listeners built from it are reused downstream at the cost of a pointer comparison.
 import type { Model, Route, VirtualHost } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
@@ -26,22 +26,21 @@ export interface Contributed {
 type Pick = (route: Route, vh: VirtualHost) => unknown;
 const NONE: readonly unknown[] = [];
 
-/** The values `pick` gives for the routes of one virtual host, per key (a key always has the same pick). */
-const collected = new WeakMap<VirtualHost, Map<string, readonly unknown[]>>();
-
-function itemsOf(vh: VirtualHost, key: string, pick: Pick): readonly unknown[] {
-  let byKey = collected.get(vh);
-  if (!byKey) collected.set(vh, (byKey = new Map()));
-  let items = byKey.get(key);
-  if (!items) {
-    const found: unknown[] = [];
-    for (const r of vh.routes) {
-      const v = pick(r, vh);
-      if (v !== undefined) found.push(v);
-    }
-    byKey.set(key, (items = found.length ? found : NONE));
+/**
+ * The values `pick` gives for the routes of one virtual host. Not memoised per host: a
+ * build asks once per host and key (collectAll keeps the last build's values by position,
+ * so a later build asks only for the hosts that changed), and a memo per host (a WeakMap
+ * entry and a Map for each of ~14k hosts at 10k Ingresses) cost a from-scratch build more
+ * than the walks it saved.
+ */
+function itemsOf(vh: VirtualHost, pick: Pick): readonly unknown[] {
+  let found: unknown[] | undefined;
+  for (const r of vh.routes) {
+    if (r.policy === undefined) continue; // see FilterContext.collect
+    const v = pick(r, vh);
+    if (v !== undefined) (found ??= []).push(v);
   }
-  return items;
+  return found ?? NONE;
 }
 
 /**
@@ -97,20 +96,21 @@ function hostDiff(prev: readonly VirtualHost[], next: readonly VirtualHost[], kn
 }
 
 /** Whether none of `hosts` has a value for `key`. */
-function noneHasItems(hosts: readonly VirtualHost[], key: string, pick: Pick): boolean {
-  for (const vh of hosts) if (itemsOf(vh, key, pick).length > 0) return false;
+function noneHasItems(hosts: readonly VirtualHost[], pick: Pick): boolean {
+  for (const vh of hosts) if (itemsOf(vh, pick).length > 0) return false;
   return true;
 }
 
-function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick, diff: HostDiff): readonly unknown[] {
+function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick, diff: HostDiff, policyRoutes: () => readonly (readonly Route[] | undefined)[]): readonly unknown[] {
   const last = lastCollected.get(key);
   if (last && last.vhosts === vhosts) return last.out;
   // The hosts at the indices that differ have the same values (objects) as the last ones there: the last list.
-  if (last && last.vhosts === diff.prev && diff.replaced) {
+  // (Past MANY_MISSING hosts, the walk at the end finds that out faster.)
+  if (last && last.vhosts === diff.prev && diff.replaced && diff.replaced.length <= MANY_MISSING) {
     let same = true;
     for (const i of diff.replaced) {
-      const a = itemsOf(vhosts[i]!, key, pick);
-      const b = itemsOf(diff.prev[i]!, key, pick);
+      const a = itemsOf(vhosts[i]!, pick);
+      const b = last.itemsList === diff.prev ? last.items[i]! : itemsOf(diff.prev[i]!, pick);
       if (a !== b && !sameElements(a, b)) {
         same = false;
         break;
@@ -122,37 +122,77 @@ function collectAll(vhosts: readonly VirtualHost[], key: string, pick: Pick, dif
     }
   }
   // Hosts added or removed that have no values leave the concatenation as it was (the common case: a plain host).
-  if (last && last.vhosts === diff.prev && diff.added && diff.removed && noneHasItems(diff.added, key, pick) && noneHasItems(diff.removed, key, pick)) {
+  if (
+    last &&
+    last.vhosts === diff.prev &&
+    diff.added &&
+    diff.removed &&
+    diff.added.length + diff.removed.length <= MANY_MISSING &&
+    noneHasItems(diff.added, pick) &&
+    noneHasItems(diff.removed, pick)
+  ) {
     lastCollected.set(key, { ...last, vhosts });
     return last.out;
   }
   // Else every host's values, the same hosts' found in order in the list they were last kept for.
   const prev = last?.itemsList ?? [];
   const prevItems = last?.items ?? [];
-  const items = new Array<readonly unknown[]>(vhosts.length);
-  const all: unknown[] = [];
+  const items = new Array<readonly unknown[] | undefined>(vhosts.length);
+  const missing: number[] = [];
   let j = 0;
   for (let i = 0; i < vhosts.length; i++) {
     const vh = vhosts[i]!;
     let k = j;
     const end = Math.min(prev.length, j + LOOKAHEAD);
     while (k < end && prev[k] !== vh) k++;
-    let v: readonly unknown[];
     if (k < end) {
-      v = prevItems[k]!;
+      items[i] = prevItems[k]!;
       j = k + 1;
-    } else v = itemsOf(vh, key, pick);
-    items[i] = v;
-    for (const x of v) all.push(x);
+    } else missing.push(i);
   }
+  if (missing.length > MANY_MISSING) {
+    // Many new hosts (a first build): walk only the routes with a policy, found once per build for every key.
+    const withPolicy = policyRoutes();
+    for (const i of missing) {
+      const routes = withPolicy[i];
+      items[i] = routes === undefined ? NONE : itemsOfRoutes(routes, vhosts[i]!, pick);
+    }
+  } else for (const i of missing) items[i] = itemsOf(vhosts[i]!, pick);
+  const all: unknown[] = [];
+  for (const v of items) for (const x of v!) all.push(x);
   const out = last && sameElements(all, last.out) ? last.out : all;
-  lastCollected.set(key, { vhosts, out, itemsList: vhosts, items });
+  lastCollected.set(key, { vhosts, out, itemsList: vhosts, items: items as (readonly unknown[])[] });
+  return out;
+}
+
+/** Past this many hosts to read, collectAll walks the build's routes with a policy (policyRoutes) instead of every route per key. */
+const MANY_MISSING = 256;
+
+function itemsOfRoutes(routes: readonly Route[], vh: VirtualHost, pick: Pick): readonly unknown[] {
+  let found: unknown[] | undefined;
+  for (const r of routes) {
+    const v = pick(r, vh);
+    if (v !== undefined) (found ??= []).push(v);
+  }
+  return found ?? NONE;
+}
+
+/** Per host index of a virtual host list, its routes that have a policy (undefined: none). */
+function routesWithPolicy(vhosts: readonly VirtualHost[]): readonly (readonly Route[] | undefined)[] {
+  const out = new Array<Route[] | undefined>(vhosts.length);
+  for (let i = 0; i < vhosts.length; i++) {
+    let found: Route[] | undefined;
+    for (const r of vhosts[i]!.routes) if (r.policy !== undefined) (found ??= []).push(r);
+    out[i] = found;
+  }
   return out;
 }
 
 function filterContext(model: Model, opts: TranslateOptions, known: HostChanges | undefined): FilterContext {
   const thisBuild = new Map<string, readonly unknown[]>();
   let diff: HostDiff | undefined;
+  let withPolicy: readonly (readonly Route[] | undefined)[] | undefined;
+  const policyRoutes = () => (withPolicy ??= routesWithPolicy(model.virtualHosts));
   return {
     model,
     opts,
@@ -160,7 +200,7 @@ function filterContext(model: Model, opts: TranslateOptions, known: HostChanges 
       let out = thisBuild.get(key);
       if (!out) {
         diff ??= hostDiff(lastHosts, model.virtualHosts, known);
-        thisBuild.set(key, (out = collectAll(model.virtualHosts, key, pick, diff)));
+        thisBuild.set(key, (out = collectAll(model.virtualHosts, key, pick, diff, policyRoutes)));
       }
       return out as readonly T[];
     },

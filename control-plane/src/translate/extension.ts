@@ -23,9 +23,10 @@ export interface FilterContext {
   readonly model: Model;
   readonly opts: TranslateOptions;
   /**
-   * What `pick` returns for every route of the model (undefined results dropped), in
-   * model order, possibly with repeats. Memoised per virtual host object and key, so a
-   * build that changed one host re-reads only that host.
+   * What `pick` returns for every route of the model that has a policy (undefined results
+   * dropped; a route without a policy contributes nothing and is not shown to `pick`), in
+   * model order, possibly with repeats. Kept per key with the host list, so a build that
+   * changed one host re-reads only that host.
    */
   collect<T>(key: string, pick: (route: Route, vh: VirtualHost) => T | undefined): readonly T[];
 }
@@ -84,10 +85,24 @@ export const FILTER_CONFIG_TYPE = 'type.googleapis.com/envoy.config.route.v3.Fil
 export function perFilterConfig(target: JsonObject, filterName: string, config?: JsonObject, disabled = false): void {
   if (!config && !disabled) throw new Error(`perFilterConfig(${filterName}): Envoy refuses a FilterConfig without config unless it disables the filter`);
   const map = (target['typed_per_filter_config'] ??= {}) as JsonObject;
-  map[filterName] = {
-    '@type': FILTER_CONFIG_TYPE,
-    ...(config ? { config } : {}),
-    ...(disabled ? { disabled: true } : {}),
-    is_optional: true,
-  };
+  map[filterName] = filterConfig(config, disabled);
 }
+
+/**
+ * The FilterConfig wrapping `config`: one object per config object (and one for "disabled"
+ * alone), so that routes given the same config object share the whole value (resource
+ * objects are never mutated once built) and the encoder writes it once per build.
+ */
+function filterConfig(config: JsonObject | undefined, disabled: boolean): JsonObject {
+  if (!config) return DISABLED_FILTER_CONFIG;
+  if (disabled) return { '@type': FILTER_CONFIG_TYPE, config, disabled: true, is_optional: true };
+  let wrapped = filterConfigs.get(config);
+  if (!wrapped) {
+    wrapped = { '@type': FILTER_CONFIG_TYPE, config, is_optional: true };
+    filterConfigs.set(config, wrapped);
+  }
+  return wrapped;
+}
+
+const filterConfigs = new WeakMap<JsonObject, JsonObject>();
+const DISABLED_FILTER_CONFIG: JsonObject = { '@type': FILTER_CONFIG_TYPE, disabled: true, is_optional: true };

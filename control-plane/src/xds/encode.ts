@@ -7,7 +7,7 @@ import type protobuf from 'protobufjs';
 import { envoyRoot } from '../../../protos/loader.js';
 import { EncodeError, TYPE_PREFIX, writeMessage, type JsonObject } from './proto-writer.js';
 
-export { EncodeError, parseDuration, type Json, type JsonObject } from './proto-writer.js';
+export { EncodeError, parseDuration, withSharedAnys, type Json, type JsonObject } from './proto-writer.js';
 
 const typeCache = new Map<string, protobuf.Type>();
 

@@ -751,8 +751,55 @@ function integerExpected(v: Json | undefined): Fail {
 }
 
 /** An Any; `skipType`: `value` is the body of an outer Any, whose "@type" is not this one's. */
+// Any values shared by many messages (the per-route filter configs of an Ingress's routes,
+// say) are written once per batch (withSharedAnys): an Any's bytes do not depend on where
+// it sits (its nesting depth starts again at 0), so the second time an object is met its
+// bytes are kept, and from the third on they are copied. Only for objects that are not
+// mutated while the batch lasts, which is what the caller promises.
+let anyBytes: Map<object, Uint8Array> | undefined;
+let anySeen: Set<object> | undefined;
+
+/** Runs `fn`, writing each Any object met more than once in it only once (see above). */
+export function withSharedAnys<T>(fn: () => T): T {
+  if (anyBytes) return fn();
+  anyBytes = new Map();
+  anySeen = new Set();
+  try {
+    return fn();
+  } finally {
+    anyBytes = undefined;
+    anySeen = undefined;
+  }
+}
+
 function writeAny(info: TypeInfo, value: Json | undefined, skipType: boolean): void {
   if (!isObject(value)) throw new Fail('Any must be an object');
+  if (anyBytes !== undefined && !skipType) {
+    const kept = anyBytes.get(value);
+    if (kept !== undefined) {
+      ensure(kept.length);
+      buf.set(kept, pos);
+      pos += kept.length;
+      return;
+    }
+    if (anySeen!.has(value)) {
+      const start = pos;
+      const deep = tooDeep;
+      writeAnyFields(info, value, skipType);
+      // Kept only when valid and not too deep (an error throws past this).
+      if (!deep && !tooDeep) {
+        const copy = Buffer.allocUnsafe(pos - start);
+        buf.copy(copy, 0, start, pos);
+        anyBytes.set(value, copy);
+      }
+      return;
+    }
+    anySeen!.add(value);
+  }
+  writeAnyFields(info, value, skipType);
+}
+
+function writeAnyFields(info: TypeInfo, value: JsonObject, skipType: boolean): void {
   const typeUrl = skipType ? undefined : value['@type'];
   // Only type URLs that passed the check below are remembered.
   let inner = typeof typeUrl === 'string' ? info.anyTypes!.get(typeUrl) : undefined;

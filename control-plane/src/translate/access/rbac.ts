@@ -44,9 +44,17 @@ export function rbacRules(lists: IpAccessLists): JsonObject {
   return { rules: { action: 'ALLOW', policies: { 'xgate-source-range': { permissions: [{ any: true }], principals: [principal] } } } };
 }
 
+/** The RBACPerRoute of a list, one object per list (the routes and hosts of an Ingress share theirs). */
 function perRoute(lists: IpAccessLists): JsonObject {
-  return { '@type': RBAC_PER_ROUTE_TYPE, rbac: rbacRules(lists) };
+  let config = perRouteConfigs.get(lists);
+  if (!config) {
+    config = { '@type': RBAC_PER_ROUTE_TYPE, rbac: rbacRules(lists) };
+    perRouteConfigs.set(lists, config);
+  }
+  return config;
 }
+
+const perRouteConfigs = new WeakMap<IpAccessLists, JsonObject>();
 
 export function applyRouteIpAccess(policy: RoutePolicy, route: JsonObject): void {
   if (policy.ipAccess) perFilterConfig(route, RBAC_FILTER, perRoute(policy.ipAccess));

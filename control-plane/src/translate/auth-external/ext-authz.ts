@@ -112,12 +112,31 @@ const applyExtAuth: RoutePolicyTranslator = (policy: RoutePolicy, route: JsonObj
   const spec = policy.extAuth;
   if (!spec || policy.failClosed) return;
   // An explicit per-route config enables the instance listed `disabled: true` (a FilterConfig without one is refused).
-  perFilterConfig(route, extAuthzFilterName(spec), { '@type': EXT_AUTHZ_PER_ROUTE_TYPE, check_settings: {} });
-  if (spec.signin) perFilterConfig(route, SIGNIN_FILTER, signinConfig(spec.signin));
-  if (spec.responseHeaders.length) {
-    perFilterConfig(route, STRIP_FILTER, { '@type': HEADER_MUTATION_PER_ROUTE_TYPE, mutations: { request_mutations: spec.responseHeaders.map((h) => ({ remove: h })) } });
-  }
+  perFilterConfig(route, extAuthzFilterName(spec), EXT_AUTHZ_PER_ROUTE);
+  const configs = routeConfigsOf(spec);
+  if (configs.signin) perFilterConfig(route, SIGNIN_FILTER, configs.signin);
+  if (configs.strip) perFilterConfig(route, STRIP_FILTER, configs.strip);
 };
+
+/** Enables the ext_authz instance on a route (no settings): one object for every route. */
+const EXT_AUTHZ_PER_ROUTE: JsonObject = { '@type': EXT_AUTHZ_PER_ROUTE_TYPE, check_settings: {} };
+
+/** The per-route configs a spec gives, made once per spec: the routes of an Ingress share them. */
+const routeConfigs = new WeakMap<ExtAuthSpec, { readonly signin?: JsonObject; readonly strip?: JsonObject }>();
+
+function routeConfigsOf(spec: ExtAuthSpec): { readonly signin?: JsonObject; readonly strip?: JsonObject } {
+  let c = routeConfigs.get(spec);
+  if (!c) {
+    c = {
+      ...(spec.signin ? { signin: signinConfig(spec.signin) } : {}),
+      ...(spec.responseHeaders.length
+        ? { strip: { '@type': HEADER_MUTATION_PER_ROUTE_TYPE, mutations: { request_mutations: spec.responseHeaders.map((h) => ({ remove: h })) } } }
+        : {}),
+    };
+    routeConfigs.set(spec, c);
+  }
+  return c;
+}
 
 /** The distinct specs of a collected list, sorted by filter name: four contributors ask per build, and an unchanged list is the same array. */
 const specsOf = new WeakMap<readonly ExtAuthSpec[], readonly ExtAuthSpec[]>();

@@ -1,7 +1,7 @@
 // Turns translated resources into an immutable, encoded Snapshot. Each resource is
 // encoded once per content: an unchanged resource keeps its bytes and version.
 import { createHash, hash as cryptoHash } from 'node:crypto';
-import { encodeMessage, type Json, type JsonObject } from '../encode.js';
+import { encodeMessage, withSharedAnys, type Json, type JsonObject } from '../encode.js';
 import { ROUTE, TYPE_URLS, type TypeUrl } from '../type-urls.js';
 import { resourceName, resourcesOf, type EnvoyResources } from '../../translate/resources.js';
 import type { Resource, Snapshot, TypeSnapshot } from './types.js';
@@ -114,6 +114,12 @@ export class SnapshotEncoder {
 
   /** Builds every group's snapshot in one pass: a resource shared by groups is encoded once. */
   buildGroups(groups: Readonly<Record<string, EnvoyResources>>): Record<string, Snapshot> {
+    // Resource objects are not mutated once built: an Any object shared by several of them
+    // (the per-route filter config of an Ingress's routes) is written once per build.
+    return withSharedAnys(() => this.buildAll(groups));
+  }
+
+  private buildAll(groups: Readonly<Record<string, EnvoyResources>>): Record<string, Snapshot> {
     const next: Memo = new Map();
     const lists = new Map<string, ListState>();
     const out: Record<string, Snapshot> = {};
