@@ -33,6 +33,7 @@ import { sameModelOptions, type ModelOptions } from './options.js';
 import { KeyIndex } from './key-index.js';
 import { policyOf, policyReads, type PolicyRead } from './policy-memo.js';
 import type { ReadRecord } from './tracked-store.js';
+import { sortInPlace } from './small-sort.js';
 
 export { CATCH_ALL_HOST };
 export { byPriority } from './ingress-order.js';
@@ -49,6 +50,11 @@ export interface ModelBuild {
 }
 
 /** One Ingress as the last build saw it. */
+/** The Ingresses naming a host, oldest first (their place in the admission order). */
+function bySortKey(a: IngressState, b: IngressState): number {
+  return a.ordered.sortKey < b.ordered.sortKey ? -1 : a.ordered.sortKey > b.ordered.sortKey ? 1 : 0;
+}
+
 interface IngressState {
   readonly ordered: Ordered;
   readonly read: PolicyRead;
@@ -327,7 +333,9 @@ export class ModelBuilder {
     const keys = this.hostIndex.get(host);
     let result: HostResult | undefined;
     if (keys?.size) {
-      const states = [...keys].map((k) => this.states.get(k)!).sort((a, b) => (a.ordered.sortKey < b.ordered.sortKey ? -1 : a.ordered.sortKey > b.ordered.sortKey ? 1 : 0));
+      const states: IngressState[] = [];
+      for (const k of keys) states.push(this.states.get(k)!);
+      sortInPlace(states, bySortKey);
       const primaries: HostPrimary[] = [];
       const canaries: CanaryPlan[] = [];
       for (const st of states) {

@@ -30,6 +30,7 @@ import type { Cluster, HeaderMatch, Route, RouteAction, RouteMatch, WeightedBack
 import { isIngressHost } from './names.js';
 import { specPathKey } from './routing.js';
 import { readRecord, recordHolds, trackStore, type Read, type ReadRecord } from './tracked-store.js';
+import { sortInPlace } from './small-sort.js';
 
 export interface CanaryMergeInput {
   /** The canary Ingresses' plans (valid metadata, ours), oldest first. */
@@ -199,7 +200,7 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
   }
   for (const [host, list] of perHost) {
     const hr = input.hosts.get(host)!;
-    for (const { index, routes } of list.sort((a, b) => b.index - a.index)) hr.routes.splice(index, 1, ...routes);
+    for (const { index, routes } of sortInPlace(list, (a, b) => b.index - a.index)) hr.routes.splice(index, 1, ...routes);
   }
   return [...served.values()];
 }

@@ -13,6 +13,7 @@ import type { Cluster, HostPolicy, Route, TlsHost, TlsSecret, VirtualHost } from
 import { compareRoutes } from './paths.js';
 import { withHttpsRedirects } from './routing.js';
 import { sameData } from './same-data.js';
+import { sortInPlace } from './small-sort.js';
 import { resolveTlsSecret } from './tls.js';
 
 /** What a primary Ingress's plan does on one host. */
@@ -91,10 +92,11 @@ export interface HostPrimary {
 export function replayHost(host: string, primaries: readonly HostPrimary[], canaries: readonly CanaryPlan[], store: StoreSnapshot, prior: HostResult | undefined): HostResult {
   const sink = new DiagnosticSink();
   const pathClaims = new Map<string, ObjectRef>();
-  const canaryClaims = new Map<string, { readonly owner: ObjectRef; readonly route: string }>();
+  // Made when a path can take canaries, and only when canaries name the host is it read.
+  let canaryClaims: Map<string, { readonly owner: ObjectRef; readonly route: string }> | undefined;
   const routes: Route[] = [];
   const clusters: Cluster[] = [];
-  const wishes: HostPolicyWish[] = [];
+  let wishes: HostPolicyWish[] | undefined;
   let fallback: { readonly owner: ObjectRef; readonly route: Route } | undefined;
   let tlsClaim: { readonly owner: ObjectRef; readonly step: TlsStep } | undefined;
 
@@ -111,7 +113,10 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
       const route = step.route;
       if (!route) continue;
       pathClaims.set(step.key, owner);
-      if (step.canaryKey !== undefined && !canaryClaims.has(step.canaryKey)) canaryClaims.set(step.canaryKey, { owner, route: route.name });
+      if (step.canaryKey !== undefined && canaries.length) {
+        canaryClaims ??= new Map();
+        if (!canaryClaims.has(step.canaryKey)) canaryClaims.set(step.canaryKey, { owner, route: route.name });
+      }
       for (const d of step.routeDiagnostics) sink.items.push(d);
       routes.push(route);
       // app-root: a request for exactly "/" on a host where this Ingress serves "/" is redirected.
@@ -141,14 +146,14 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
       }
       tlsClaim = { owner, step: t };
     }
-    if (part.wish) wishes.push(part.wish);
+    if (part.wish) (wishes ??= []).push(part.wish);
   }
 
   const hostRoutes = { routes };
   const served = canaries.length
-    ? mergeCanaries({ canaries, sink, hosts: new Map([[host, hostRoutes]]), claims: canaryClaims, addCluster: (c) => clusters.push(c) })
-    : [];
-  const policy = wishes.length ? mergeHostPolicies(wishes, sink).get(host) : undefined;
+    ? mergeCanaries({ canaries, sink, hosts: new Map([[host, hostRoutes]]), claims: canaryClaims ?? NO_CLAIMS, addCluster: (c) => clusters.push(c) })
+    : NO_REFS;
+  const policy = wishes ? mergeHostPolicies(wishes, sink).get(host) : undefined;
   const hasRoutes = hostRoutes.routes.length > 0 || fallback !== undefined;
 
   let tlsHost: TlsHost | undefined;
@@ -166,7 +171,7 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
     } else if (hasRoutes) {
       secret = r.secret;
       const p = prior?.tlsHost;
-      tlsHost = p && p.secret === step.secret && (p.policy === policy || sameData(p.policy, policy)) ? p : { host, secret: step.secret, ...(policy ? { policy } : {}) };
+      tlsHost = p && p.secret === step.secret && (p.policy === policy || sameData(p.policy, policy)) ? p : policy ? { host, secret: step.secret, policy } : { host, secret: step.secret };
     }
   }
 
@@ -180,28 +185,34 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
       vh = prior.vh;
       inputs = pi;
     } else {
-      const made: VirtualHost = {
-        host,
-        // HTTPS redirects (ssl-redirect, force-ssl-redirect) need to know whether the host is served over HTTPS.
-        routes: withHttpsRedirects([...hostRoutes.routes].sort(compareRoutes).concat(fb ? [fb] : []), tls),
-        ...(policy ? { policy } : {}),
-      };
+      // HTTPS redirects (ssl-redirect, force-ssl-redirect) need to know whether the host is served over HTTPS.
+      const sorted = withHttpsRedirects(sortedRoutes(hostRoutes.routes, fb), tls);
+      const made: VirtualHost = policy ? { host, routes: sorted, policy } : { host, routes: sorted };
       vh = prior?.vh && sameData(prior.vh, made) ? prior.vh : made;
-      inputs = { routes: hostRoutes.routes, ...(fb ? { fallback: fb } : {}), tls, ...(policy ? { policy } : {}) };
+      const r = hostRoutes.routes;
+      inputs = fb ? (policy ? { routes: r, fallback: fb, tls, policy } : { routes: r, fallback: fb, tls }) : policy ? { routes: r, tls, policy } : { routes: r, tls };
     }
   }
 
-  return {
-    ...(vh ? { vh } : {}),
-    ...(tlsHost ? { tlsHost } : {}),
-    ...(secret ? { secret } : {}),
-    ...(secretObject ? { secretObject } : {}),
-    clusters,
-    diagnostics: sink.items,
-    ...(tlsFailure ? { tlsFailure } : {}),
-    canaries: served,
-    ...(inputs ? { inputs } : {}),
-  };
+  // Optional fields set only when present (a result is never compared as data).
+  const out: { -readonly [K in keyof HostResult]: HostResult[K] } = { clusters, diagnostics: sink.items, canaries: served };
+  if (vh) out.vh = vh;
+  if (tlsHost) out.tlsHost = tlsHost;
+  if (secret) out.secret = secret;
+  if (secretObject) out.secretObject = secretObject;
+  if (tlsFailure) out.tlsFailure = tlsFailure;
+  if (inputs) out.inputs = inputs;
+  return out;
+}
+
+const NO_CLAIMS: ReadonlyMap<string, { readonly owner: ObjectRef; readonly route: string }> = new Map();
+const NO_REFS: readonly ObjectRef[] = [];
+
+/** The routes in match order (compareRoutes; a stable sort), then the fallback: a new array. */
+function sortedRoutes(routes: readonly Route[], fallback: Route | undefined): Route[] {
+  const out = sortInPlace([...routes], compareRoutes);
+  if (fallback) out.push(fallback);
+  return out;
 }
 
 function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {

@@ -176,18 +176,26 @@ const TO_HTTPS: RedirectAction = { kind: 'redirect', code: 308, scheme: 'https' 
  * Routes that redirect anyway are left alone (nginx's `return` runs before its HTTPS
  * redirect). HTTPS requests carry x-forwarded-proto: https and never match them.
  */
-export function withHttpsRedirects(routes: readonly Route[], hostHasTls: boolean): Route[] {
-  const wants = (r: Route): boolean => r.action.kind !== 'redirect' && (r.policy?.forceSslRedirect === true || (hostHasTls && (r.policy?.sslRedirect ?? SSL_REDIRECT_DEFAULT)));
-  const flags = routes.map(wants);
-  if (!flags.some(Boolean)) return [...routes];
-  const redirectOf = (r: Route, name: string, match: RouteMatch): Route => ({ name, match: { ...match, headers: [...(match.headers ?? []), PLAIN_HTTP] }, action: TO_HTTPS, source: r.source });
-  if (flags.every(Boolean)) {
+export function withHttpsRedirects(routes: Route[], hostHasTls: boolean): Route[] {
+  // Most hosts need none: `routes` itself is returned then (the caller's own new array).
+  let wanted = 0;
+  for (const r of routes) if (wantsHttpsRedirect(r, hostHasTls)) wanted++;
+  if (wanted === 0) return routes;
+  if (wanted === routes.length) {
     return [redirectOf(routes[0]!, '#https-redirect', { path: { type: 'StringPrefix', value: '/' } }), ...routes];
   }
   const out: Route[] = [];
-  routes.forEach((r, i) => {
-    if (flags[i]) out.push(redirectOf(r, flat(`${r.name}#https-redirect`), r.match));
+  for (const r of routes) {
+    if (wantsHttpsRedirect(r, hostHasTls)) out.push(redirectOf(r, flat(`${r.name}#https-redirect`), r.match));
     out.push(r);
-  });
+  }
   return out;
+}
+
+function wantsHttpsRedirect(r: Route, hostHasTls: boolean): boolean {
+  return r.action.kind !== 'redirect' && (r.policy?.forceSslRedirect === true || (hostHasTls && (r.policy?.sslRedirect ?? SSL_REDIRECT_DEFAULT)));
+}
+
+function redirectOf(r: Route, name: string, match: RouteMatch): Route {
+  return { name, match: { ...match, headers: [...(match.headers ?? []), PLAIN_HTTP] }, action: TO_HTTPS, source: r.source };
 }
