@@ -174,6 +174,63 @@ describe('delta: reconnect', () => {
   });
 });
 
+describe('delta: reconnect by name', () => {
+  it('a client subscribed by name to exactly what it presents gets nothing, then each later change, removal and subscription', T, async () => {
+    h.publish({ endpoints: [endpoints('c1'), endpoints('c2'), endpoints('c3')] });
+    const s1 = h.client().delta();
+    s1.send({ node: ENVOY_NODE, type_url: ENDPOINT, resource_names_subscribe: ['c1', 'c2', 'c3'] });
+    const held = await s1.next();
+    s1.send(deltaAck(held));
+    const versions = Object.fromEntries(held.resources.map((r) => [r.name, r.version]));
+    s1.cancel();
+    await until(() => h.server.streams() === 0);
+
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: ENDPOINT, resource_names_subscribe: ['c1', 'c2', 'c3'], initial_resource_versions: versions });
+    await s.nothingWithin(300);
+    // A change to one: only it (the stream then holds that snapshot whole, and shares it).
+    h.publish({ endpoints: [endpoints('c1', 1111), endpoints('c2'), endpoints('c3')] });
+    const r1 = await s.next();
+    expect(deltaNames(r1)).toEqual(['c1']);
+    expect(r1.removed_resources).toEqual([]);
+    s.send(deltaAck(r1));
+    await s.nothingWithin(200);
+    // Then another change, a removal, and a resource nobody subscribed to.
+    h.publish({ endpoints: [endpoints('c1', 1111), endpoints('c2', 2222), endpoints('c4')] });
+    const r2 = await s.next();
+    expect(deltaNames(r2)).toEqual(['c2']);
+    expect(r2.removed_resources).toEqual(['c3']);
+    s.send(deltaAck(r2));
+    await s.nothingWithin(200);
+    // A new name, an unsubscribed one: as for any stream.
+    s.send({ type_url: ENDPOINT, resource_names_subscribe: ['c4'], resource_names_unsubscribe: ['c1'] });
+    const r3 = await s.next();
+    expect(deltaNames(r3)).toEqual(['c4']);
+    s.send(deltaAck(r3));
+    h.publish({ endpoints: [endpoints('c1', 3333), endpoints('c2', 2222), endpoints('c4', 4444)] });
+    const r4 = await s.next();
+    expect(deltaNames(r4)).toEqual(['c4']);
+    s.send(deltaAck(r4));
+    // What the server records as held after the last ACK: c2 and c4.
+    await until(() => h.recorder.of('acked').some((a) => [...a.names].sort().join() === 'c2,c4'));
+  });
+
+  it('a client presenting a subset of what it subscribes to is planned name by name', T, async () => {
+    h.publish({ endpoints: [endpoints('c1'), endpoints('c2')] });
+    const s1 = h.client().delta();
+    s1.send({ node: ENVOY_NODE, type_url: ENDPOINT, resource_names_subscribe: ['c1', 'c2'] });
+    const held = await s1.next();
+    s1.send(deltaAck(held));
+    const c1 = held.resources.find((r) => r.name === 'c1')!;
+    s1.cancel();
+    await until(() => h.server.streams() === 0);
+    const s = h.client().delta();
+    s.send({ node: ENVOY_NODE, type_url: ENDPOINT, resource_names_subscribe: ['c1', 'c2'], initial_resource_versions: { c1: c1.version } });
+    const r = await s.next();
+    expect(deltaNames(r)).toEqual(['c2']);
+  });
+});
+
 describe('delta: explicit subscriptions over many changes', () => {
   it('holds exactly the subscribed resources after every step (changes, subscriptions, NACKs), planning from what changed', { timeout: 30_000 }, async () => {
     let seed = 11;

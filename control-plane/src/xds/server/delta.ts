@@ -58,9 +58,17 @@ class DeltaType {
    */
   checkedAgainst: ReadonlyMap<string, Resource> | undefined;
   readonly touched = new Set<string>();
+  /**
+   * Explicit subscriptions: the subscribed names are exactly the names of `known`'s base
+   * map (set when a reconnecting client presented a whole snapshot; cleared by any change
+   * of subscription), so that once the client holds a later snapshot whole, `known` moves
+   * onto that map instead of keeping the old one (and its resources) alive.
+   */
+  namesAreBase = false;
 
   forget(name: string): void {
     this.touched.add(name);
+    this.namesAreBase = false;
     this.known.delete(name);
     this.toldAbsent.delete(name);
     this.rejected.delete(name);
@@ -85,13 +93,19 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
     if (first) {
       st.sub.init(subscribe);
       const presented = req.initial_resource_versions ?? {};
-      // A wildcard client presenting exactly the current snapshot's resources (every client
+      // A client presenting exactly the current snapshot's resources (every client
       // reconnecting after a control-plane restart, once the new process has the same
-      // build): its holdings are that snapshot's map, shared, with nothing of its own to
-      // insert or plan against name by name.
-      const ts = st.sub.wildcard ? this.ctx.snapshot()?.types[typeUrl] : undefined;
-      if (ts && holdsExactly(presented, ts.resources)) st.known.rebase(ts.resources);
-      else {
+      // build), subscribed by wildcard or by name to exactly those resources (an Envoy's
+      // EDS, route shards): its holdings are that snapshot's map, shared, with nothing of
+      // its own to insert or plan against name by name.
+      const ts = this.ctx.snapshot()?.types[typeUrl];
+      if (ts && holdsExactly(presented, ts.resources) && (st.sub.wildcard || subscribesExactly(st.sub.names, ts.resources))) {
+        st.known.rebase(ts.resources);
+        if (!st.sub.wildcard) {
+          st.checkedAgainst = ts.resources;
+          st.namesAreBase = true;
+        }
+      } else {
         for (const name in presented) {
           if (st.sub.wants(name)) st.known.set(name, presented[name]!);
         }
@@ -106,7 +120,10 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
       if (wasWildcard && !st.sub.wildcard) {
         for (const name of [...st.known.keys()]) if (!st.sub.names.has(name)) st.forget(name);
       }
-      if (wasWildcard !== st.sub.wildcard) st.checkedAgainst = undefined;
+      if (wasWildcard !== st.sub.wildcard) {
+        st.checkedAgainst = undefined;
+        st.namesAreBase = false;
+      }
     }
     if (st.sub.names.size > this.ctx.maxNamesPerType) {
       this.ctx.refuse(`${SHORT_NAMES[typeUrl]}: more than ${this.ctx.maxNamesPerType} resource names`);
@@ -202,6 +219,13 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
   private settleKnown(st: DeltaType, ts: TypeSnapshot, plan: Plan): void {
     if (plan.complete && st.sub.wildcard && st.known.baseMap() !== ts.resources) st.known.rebase(ts.resources);
     if (plan.complete && !st.sub.wildcard) {
+      const base = st.known.baseMap();
+      // Holding exactly the subscribed names at ts's versions, and those are ts's names
+      // when no name was added to or removed from the base since: ts's map, shared.
+      if (st.namesAreBase && base && base !== ts.resources) {
+        if (changedNames(base, ts.resources).every((name) => base.has(name) === ts.resources.has(name))) st.known.rebase(ts.resources);
+        else st.namesAreBase = false;
+      }
       st.checkedAgainst = ts.resources;
       st.touched.clear();
     }
@@ -272,4 +296,11 @@ function holdsExactly(presented: Readonly<Record<string, string>>, resources: Re
     n++;
   }
   return n === resources.size;
+}
+
+/** Whether `names` are exactly the names of `resources`. */
+function subscribesExactly(names: ReadonlySet<string>, resources: ResourceMap): boolean {
+  if (names.size !== resources.size) return false;
+  for (const name of names) if (!resources.has(name)) return false;
+  return true;
 }
