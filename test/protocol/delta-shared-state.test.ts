@@ -40,6 +40,23 @@ describe('KnownVersions', () => {
     expect(k.size).toBe(2);
   });
 
+  it('lets its base go and keeps the same names and versions (detach)', () => {
+    const ts = cds('a', 'b', 'c');
+    const k = new KnownVersions();
+    k.rebase(ts.resources);
+    k.delete('a');
+    k.set('b', 'other');
+    k.set('d', '4');
+    const before = [...k.keys()].sort().map((n) => [n, k.get(n)]);
+    k.detach();
+    expect(k.baseMap()).toBeUndefined();
+    expect([...k.keys()].sort().map((n) => [n, k.get(n)])).toEqual(before);
+    expect(k.size).toBe(3);
+    k.delete('c');
+    expect(k.size).toBe(2);
+    expect(k.has('c')).toBe(false);
+  });
+
   it('finds the names that changed between two snapshots once for all streams', () => {
     const a = cds('a', 'b', 'c');
     const b = enc.build({ clusters: [cluster('a'), cluster('b', '9s'), cluster('d')], endpoints: [], listeners: [], routes: [], secrets: [] }).types[CLUSTER];

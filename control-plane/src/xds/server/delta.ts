@@ -66,9 +66,16 @@ class DeltaType {
    */
   namesAreBase = false;
 
+  /** The subscribed names may no longer be the base map's: `known` lets that map go. */
+  namesDiverge(): void {
+    if (!this.namesAreBase) return;
+    this.namesAreBase = false;
+    this.known.detach();
+  }
+
   forget(name: string): void {
     this.touched.add(name);
-    this.namesAreBase = false;
+    this.namesDiverge();
     this.known.delete(name);
     this.toldAbsent.delete(name);
     this.rejected.delete(name);
@@ -122,7 +129,7 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
       }
       if (wasWildcard !== st.sub.wildcard) {
         st.checkedAgainst = undefined;
-        st.namesAreBase = false;
+        st.namesDiverge();
       }
     }
     if (st.sub.names.size > this.ctx.maxNamesPerType) {
@@ -224,7 +231,7 @@ export class DeltaStream implements ProtocolStream<DeltaDiscoveryRequest> {
       // when no name was added to or removed from the base since: ts's map, shared.
       if (st.namesAreBase && base && base !== ts.resources) {
         if (changedNames(base, ts.resources).every((name) => base.has(name) === ts.resources.has(name))) st.known.rebase(ts.resources);
-        else st.namesAreBase = false;
+        else st.namesDiverge();
       }
       st.checkedAgainst = ts.resources;
       st.touched.clear();

@@ -62,6 +62,16 @@ export class KnownVersions {
     return this.overlay.keys();
   }
 
+  /** Holds the same names and versions without the shared map (which then no longer stays alive for this stream). */
+  detach(): void {
+    if (!this.base) return;
+    const held: [string, string][] = [];
+    for (const name of this.keys()) held.push([name, this.get(name)!]);
+    this.base = undefined;
+    this.overlay.clear();
+    for (const [name, version] of held) this.overlay.set(name, version);
+  }
+
   /** The client holds exactly `resources` (name → its version) now: express it so. */
   rebase(resources: ResourceMap): void {
     this.base = resources;
