@@ -332,8 +332,12 @@ function routeConfigurationBytes(head: Uint8Array, vhosts: readonly VhostPart[],
   return Buffer.concat(list);
 }
 
+const RC_PREFIX = Buffer.from('RouteConfiguration\u0000');
+const NUL = Buffer.from('\u0000');
+
 function routeConfigurationVersion(head: Uint8Array, sum: VersionSum, tail: Uint8Array): string {
-  return createHash('sha256').update('RouteConfiguration\u0000').update(head).update('\u0000').update(tail).update('\u0000').update(versionOfSum(sum)).digest('base64url').slice(0, 16);
+  // One-shot over the concatenation: the digest of the streamed parts, without a Hash object.
+  return cryptoHash('sha256', Buffer.concat([RC_PREFIX, head, NUL, tail, NUL, Buffer.from(versionOfSum(sum))]), 'base64url').slice(0, 16);
 }
 
 const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';

@@ -7,7 +7,7 @@
 // old pair and adding its new one, not a hash over every pair. Resource versions are
 // content hashes already; the lanes only need to spread them, and 128 bits of sums make
 // an accidental equal version of two different sets vanishingly unlikely.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Lane sums and a count; never mutated once made (updates make a new one). */
 export interface VersionSum {
@@ -99,11 +99,18 @@ export function updatedSum(sum: VersionSum, removed: Iterable<readonly [string, 
 
 /** The version string of a sum (16 base64url characters, as resource versions). */
 export function versionOfSum(s: VersionSum): string {
-  const buf = Buffer.allocUnsafe(24);
-  buf.writeUInt32BE(s.a, 0);
-  buf.writeUInt32BE(s.b, 4);
-  buf.writeUInt32BE(s.c, 8);
-  buf.writeUInt32BE(s.d, 12);
-  buf.writeDoubleBE(s.n, 16);
-  return createHash('sha256').update('xgate-resource-set\u0000').update(buf).digest('base64url').slice(0, 16);
+  // The prefix, then the lanes and the count: hashed in one shot (no Hash object).
+  const buf = SUM_BYTES;
+  const at = SUM_PREFIX_LENGTH;
+  buf.writeUInt32BE(s.a, at);
+  buf.writeUInt32BE(s.b, at + 4);
+  buf.writeUInt32BE(s.c, at + 8);
+  buf.writeUInt32BE(s.d, at + 12);
+  buf.writeDoubleBE(s.n, at + 16);
+  return hash('sha256', buf, 'base64url').slice(0, 16);
 }
+
+const SUM_PREFIX = Buffer.from('xgate-resource-set\u0000');
+const SUM_PREFIX_LENGTH = SUM_PREFIX.length;
+/** Scratch bytes for versionOfSum (the prefix written once). */
+const SUM_BYTES = Buffer.concat([SUM_PREFIX, Buffer.alloc(24)]);
