@@ -27,10 +27,22 @@ interface Entry {
 }
 
 /** A name may carry different content in different groups (e.g. endpoints for gRPC clients). */
-type Memo = Map<string, Entry[]>;
+type Memo = Map<TypeUrl, Map<string, Entry[]>>;
 
-function find(memo: Memo, key: string, value: JsonObject): Entry | undefined {
-  return memo.get(key)?.find((e) => sameJson(e.value, value));
+function find(memo: Memo, typeUrl: TypeUrl, name: string, value: JsonObject): Entry | undefined {
+  const list = memo.get(typeUrl)?.get(name);
+  if (list === undefined) return undefined;
+  for (const e of list) if (sameJson(e.value, value)) return e;
+  return undefined;
+}
+
+/** Adds an entry to the memo under its type and name (by type first: no key string made per resource). */
+function remember(memo: Memo, typeUrl: TypeUrl, name: string, entry: Entry): void {
+  let byName = memo.get(typeUrl);
+  if (!byName) memo.set(typeUrl, (byName = new Map()));
+  const list = byName.get(name);
+  if (list) list.push(entry);
+  else byName.set(name, [entry]);
 }
 
 /**
@@ -198,10 +210,9 @@ export class SnapshotEncoder {
   private resourceOf(typeUrl: TypeUrl, r: JsonObject, name: string, next: Memo, base: JsonObject | undefined): Resource {
     let entry = this.entries.get(r);
     if (!entry || entry.resource.typeUrl !== typeUrl) {
-      const key = `${typeUrl}\u0000${name}`;
-      entry = find(next, key, r);
+      entry = find(next, typeUrl, name, r);
       if (!entry) {
-        entry = find(this.memo, key, r);
+        entry = find(this.memo, typeUrl, name, r);
         if (entry) {
           // An equal RouteConfiguration: its parts are this one's (equal virtual hosts have the same bytes).
           const parts = typeUrl === ROUTE ? this.routeParts.get(entry.value) : undefined;
@@ -215,9 +226,7 @@ export class SnapshotEncoder {
             entry = { value: r, resource: { typeUrl, name, version: hash(bytes), bytes } };
           }
         }
-        const l = next.get(key);
-        if (l) l.push(entry);
-        else next.set(key, [entry]);
+        remember(next, typeUrl, name, entry);
       }
       this.entries.set(r, entry);
     }
