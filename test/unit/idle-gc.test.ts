@@ -33,4 +33,42 @@ describe('IdleCollector', () => {
     await sleep(60);
     expect(logs).toEqual([]);
   });
+
+  it('settles with a second collection after more quiet, unless a warm-up followed the first', async () => {
+    const msgs: string[] = [];
+    const logger = { info: (_o: object, m?: string) => msgs.push(m ?? '') };
+    const c = new IdleCollector(20, logger, 0, 0.5, () => false, 400);
+    c.built(1);
+    await sleep(150);
+    expect(msgs).toEqual(['idle after a full build: garbage collected']);
+    // A short build while it waits pushes the settling collection back (to ~650 ms).
+    await sleep(100);
+    c.built(0.01);
+    await sleep(250);
+    expect(msgs).toHaveLength(1);
+    await sleep(400);
+    expect(msgs).toEqual(['idle after a full build: garbage collected', 'idle since the last collection: heap settled']);
+    await sleep(100);
+    expect(msgs).toHaveLength(2);
+
+    const warmed: string[] = [];
+    const w = new IdleCollector(20, { info: (_o: object, m?: string) => warmed.push(m ?? '') }, 0, 0.5, () => true, 30);
+    w.built(1);
+    await sleep(120);
+    expect(warmed).toEqual(['idle after a full build: garbage collected']);
+
+    // A long build while it waits starts over from the first collection.
+    const again: string[] = [];
+    const a = new IdleCollector(20, { info: (_o: object, m?: string) => again.push(m ?? '') }, 0, 0.5, undefined, 60);
+    a.built(1);
+    await sleep(50);
+    a.built(2);
+    await sleep(50);
+    expect(again).toEqual(['idle after a full build: garbage collected', 'idle after a full build: garbage collected']);
+    a.stop();
+    await sleep(100);
+    expect(again).toHaveLength(2);
+    c.stop();
+    w.stop();
+  });
 });
