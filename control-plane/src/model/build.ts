@@ -541,7 +541,7 @@ class SortedNames {
       for (const name of pending) this.sortedNames.splice(lowerBound(this.sortedNames, name), 0, name);
       return;
     }
-    pending.sort(compareNames);
+    pending.sort(); // strings: UTF-16 code-unit order, as `<` (no comparator called per pair)
     this.sortedNames = mergeSorted(this.sortedNames, pending);
   }
 }
@@ -615,14 +615,10 @@ class SortedMap<V> {
       }
       return;
     }
-    pending.sort(compareNames);
+    pending.sort(); // strings: UTF-16 code-unit order, as `<` (no comparator called per pair)
     this.keys = mergeSorted(this.keys, pending);
     this.values = this.keys.map((k) => this.index.get(k)!);
   }
-}
-
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Two sorted lists of distinct names (none in both) as one sorted list. */
@@ -655,6 +651,8 @@ function lowerBound(names: readonly string[], name: string): number {
  */
 class Counted<T extends object> {
   private readonly byName = new Map<string, Map<T, number>>();
+  /** The object kept per name: the first key of its byName map (read without an iterator). */
+  private readonly kept = new Map<string, T>();
   private readonly names_ = new SortedNames();
   private cache: T[] | undefined;
 
@@ -662,32 +660,38 @@ class Counted<T extends object> {
     let m = this.byName.get(name);
     if (!m) {
       this.byName.set(name, (m = new Map()));
+      this.kept.set(name, obj);
       this.names_.add(name);
+      m.set(obj, 1);
+      this.cache = undefined;
+      return;
     }
     const n = m.get(obj) ?? 0;
     m.set(obj, n + 1);
-    if (n === 0 && m.size === 1) this.cache = undefined;
   }
 
   remove(name: string, obj: T): void {
     const m = this.byName.get(name);
     const n = m?.get(obj);
     if (!m || n === undefined) return;
-    const first = m.keys().next().value === obj;
     if (n > 1) m.set(obj, n - 1);
     else {
       m.delete(obj);
-      if (first) this.cache = undefined;
       if (!m.size) {
         this.byName.delete(name);
+        this.kept.delete(name);
         this.names_.delete(name);
+        this.cache = undefined;
+      } else if (this.kept.get(name) === obj) {
+        this.kept.set(name, m.keys().next().value as T);
+        this.cache = undefined;
       }
     }
   }
 
   /** The object kept for a name. */
   get(name: string): T | undefined {
-    return this.byName.get(name)?.keys().next().value;
+    return this.kept.get(name);
   }
 
   names(): readonly string[] {
@@ -696,7 +700,7 @@ class Counted<T extends object> {
 
   /** One object per name, in name order: the same array while nothing changed (never mutated). */
   sorted(): readonly T[] {
-    if (!this.cache) this.cache = this.names_.names.map((n) => this.byName.get(n)!.keys().next().value as T);
+    if (!this.cache) this.cache = this.names_.names.map((n) => this.kept.get(n)!);
     return this.cache;
   }
 }
