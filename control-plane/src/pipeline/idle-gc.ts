@@ -66,11 +66,15 @@ export class IdleCollector {
   /** Called after every build: a long one arms the timer, any build pushes it back. */
   built(seconds: number): void {
     if (this.delayMs <= 0) return;
-    if (this.settleTimer) this.armSettle();
     const armed = this.timer !== undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (seconds < this.minBuildSeconds && !armed) return;
+    if (seconds < this.minBuildSeconds && !armed) {
+      // A short build pushes a pending settling collection back.
+      if (this.settleTimer) this.armSettle();
+      return;
+    }
+    // The first collection starts over (and the settling one follows it).
     if (this.settleTimer) clearTimeout(this.settleTimer);
     this.settleTimer = undefined;
     this.timer = setTimeout(() => this.collect(), this.delayMs);
@@ -104,10 +108,10 @@ export class IdleCollector {
     this.settleTimer.unref();
   }
 
-  /** A full collection when the heap is large enough; false when skipped. */
-  private collectNow(msg: string, minHeapBytes = this.minHeapBytes): boolean {
+  /** A full collection, when the heap holds at least minHeapBytes. */
+  private collectNow(msg: string, minHeapBytes = this.minHeapBytes): void {
     const before = getHeapStatistics();
-    if (before.used_heap_size < minHeapBytes) return false;
+    if (before.used_heap_size < minHeapBytes) return;
     const started = performance.now();
     collectGarbage();
     const after = getHeapStatistics();
@@ -116,6 +120,5 @@ export class IdleCollector {
       { ms: Math.round(performance.now() - started), heapUsedMiB: [mib(before.used_heap_size), mib(after.used_heap_size)], heapTotalMiB: [mib(before.total_heap_size), mib(after.total_heap_size)] },
       msg,
     );
-    return true;
   }
 }
