@@ -68,6 +68,13 @@ describe('IdleCollector', () => {
     a.stop();
     await sleep(100);
     expect(again).toHaveLength(2);
+
+    // Not above its heap ceiling.
+    const big: string[] = [];
+    const b = new IdleCollector(20, { info: (_o: object, m?: string) => big.push(m ?? '') }, 0, 0.5, undefined, 30, 1);
+    b.built(1);
+    await sleep(150);
+    expect(big).toEqual(['idle after a full build: garbage collected']);
     c.stop();
     w.stop();
   });
