@@ -7,10 +7,10 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { formatDiagnostic, sortDiagnostics } from '../control-plane/src/diagnostics.js';
-import { buildModel, withFreshModelBuilder } from '../control-plane/src/model/build.js';
+import { buildModel } from '../control-plane/src/model/build.js';
 import { buildEndpoints } from '../control-plane/src/model/endpoints.js';
 import { checkConsistency } from '../control-plane/src/pipeline/consistency.js';
-import { DEFAULT_PIPELINE_OPTIONS, translateStore, type PipelineOptions, type TranslateResult } from '../control-plane/src/pipeline/translate-store.js';
+import { DEFAULT_PIPELINE_OPTIONS, fromScratch, translateStore, type PipelineOptions, type TranslateResult } from '../control-plane/src/pipeline/translate-store.js';
 import { WATCHED_KINDS } from '../control-plane/src/sources/k8s-types.js';
 import { Store, type StoreSnapshot } from '../control-plane/src/sources/store.js';
 import { resourceName, resourcesOf, type EnvoyResources, type GroupResources } from '../control-plane/src/translate/resources.js';
@@ -241,7 +241,7 @@ async function runSize(
 
   // Full translation: one warm-up, then the timed runs, each with an empty memo.
   let t = performance.now();
-  let last = withFreshModelBuilder(() => rebuild(snapshot, new SnapshotEncoder()));
+  let last = fromScratch(() => rebuild(snapshot, new SnapshotEncoder()));
   const firstRunMs = round(performance.now() - t);
   const diagnostics = {
     errors: last.result.diagnostics.filter((d) => d.level === 'error').length,
@@ -259,7 +259,7 @@ async function runSize(
     if (i > 0) last = undefined as unknown as typeof last;
     const c0 = process.cpuUsage();
     t = performance.now();
-    last = withFreshModelBuilder(() => rebuild(snapshot, new SnapshotEncoder()));
+    last = fromScratch(() => rebuild(snapshot, new SnapshotEncoder()));
     fullMs.push(round(performance.now() - t));
     fullCpuMs.push(cpuMs(c0));
   }
@@ -270,7 +270,7 @@ async function runSize(
   const afterFull = memory();
   log(`B1 N=${n}: full ${fullStats.median} ms, CPU ${stats(fullCpuMs).median} ms (median of ${fullMs.length}; first run ${firstRunMs} ms)`);
 
-  const fullPhases = medianPhases(Array.from({ length: opts.phaseRepeats }, () => withFreshModelBuilder(() => fullPhaseRun(snapshot))));
+  const fullPhases = medianPhases(Array.from({ length: opts.phaseRepeats }, () => fromScratch(() => fullPhaseRun(snapshot))));
 
   // Incremental: the encoder's memo holds the previous build, as in the Controller.
   const encoder = new SnapshotEncoder();
@@ -326,7 +326,7 @@ async function runSize(
   let profiles: SizeResult['profiles'];
   if (profileDir) {
     const stamp = timestamp();
-    const full = await profile(() => rebuild(store.snapshot(), new SnapshotEncoder()));
+    const full = await profile(() => fromScratch(() => rebuild(store.snapshot(), new SnapshotEncoder())));
     const fullFile = join(profileDir, `b1-full-${n}-${stamp}.cpuprofile`);
     saveProfile(fullFile, full.profile);
     const inc = await profile(() => {

@@ -1,6 +1,6 @@
 // The pure pipeline: store snapshot → model → Envoy resources, with diagnostics.
 import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
-import { buildModel } from '../model/build.js';
+import { buildModel, withFreshModelBuilder } from '../model/build.js';
 import { buildEndpoints } from '../model/endpoints.js';
 import type { EndpointModel, Model } from '../model/ir.js';
 import type { ModelOptions } from '../model/options.js';
@@ -9,7 +9,8 @@ import type { StoreSnapshot } from '../sources/store.js';
 import type { TranslateOptions } from '../translate/options.js';
 import { DEFAULT_TRANSLATE_OPTIONS } from '../translate/options.js';
 import type { GroupResources } from '../translate/resources.js';
-import { translate } from '../translate/translate.js';
+import { resetTranslation, translate } from '../translate/translate.js';
+import { resetConsistency } from './consistency.js';
 
 export type PipelineOptions = ModelOptions & TranslateOptions;
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = { ...DEFAULT_MODEL_OPTIONS, ...DEFAULT_TRANSLATE_OPTIONS };
@@ -29,4 +30,16 @@ export function translateStore(store: StoreSnapshot, opts: PipelineOptions = DEF
   const endpoints = buildEndpoints(built.model.clusters, store);
   const resources = translate(built.model, endpoints, opts, groups, built.changes);
   return { model: built.model, endpoints, resources, diagnostics: sortDiagnostics(built.diagnostics), externalUrls: built.externalUrls };
+}
+
+/**
+ * Runs `fn` as the first build of a process would run (for benchmarks of a full build):
+ * a new model builder, and translation and the consistency check without memory of an
+ * earlier build. Only the JIT stays warm. The model builder is put back afterwards;
+ * translation and the consistency check remember what `fn` built.
+ */
+export function fromScratch<T>(fn: () => T): T {
+  resetTranslation();
+  resetConsistency();
+  return withFreshModelBuilder(fn);
 }

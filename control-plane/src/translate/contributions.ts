@@ -221,7 +221,7 @@ interface Run {
   readonly out: readonly JsonObject[];
 }
 
-const lastRuns = new WeakMap<ResourceContributor, Partial<Record<Method, Run>>>();
+let lastRuns = new WeakMap<ResourceContributor, Partial<Record<Method, Run>>>();
 
 function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
@@ -279,6 +279,14 @@ const NOTHING: Contributed = { httpFilters: [], clusters: [], secrets: [] };
 
 /** The last result and the contributor outputs it was made of. */
 let lastResult: { readonly outputs: readonly (readonly JsonObject[])[]; readonly result: Contributed } | undefined;
+
+/** Forgets the last build's runs and collected values (see translate's resetTranslation). */
+export function resetContributions(): void {
+  lastCollected.clear();
+  lastHosts = [];
+  lastRuns = new WeakMap();
+  lastResult = undefined;
+}
 
 /** The contributed filters, clusters and secrets; `changes`, when given, says how model.virtualHosts differs from an earlier list. */
 export function contributedResources(model: Model, opts: TranslateOptions, changes?: HostChanges): Contributed {

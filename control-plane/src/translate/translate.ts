@@ -10,8 +10,25 @@ import type { TranslateOptions } from './options.js';
 import { resourceName, type EnvoyResources, type GroupResources } from './resources.js';
 import { proxylessRouteConfiguration, translateRouteConfiguration, translateVirtualHost } from './route.js';
 import { translateSecret } from './secret.js';
-import { contributedResources } from './contributions.js';
+import { contributedResources, resetContributions } from './contributions.js';
 import { sameData } from '../model/same-data.js';
+
+/**
+ * Forgets everything translation remembers from earlier builds (its memos by object, by
+ * name and content, and the last lists): the next translate() makes every resource anew,
+ * as the first one in a process does. For benchmarks of a from-scratch build; the
+ * Controller never needs it.
+ */
+export function resetTranslation(): void {
+  for (const memo of ListMemo.all) memo.reset();
+  for (const memo of memos) memo.reset();
+  lastHttpRoutes = undefined;
+  lastProxylessRoutes = undefined;
+  lastProxylessShards = undefined;
+  lastTls = noTlsRows();
+  shardSplit = newShardSplit();
+  resetContributions();
+}
 
 /** Every node group translation makes: Envoy proxies and proxyless gRPC clients. */
 export const ALL_GROUPS: ReadonlySet<string> = new Set([ENVOY_GROUP, GRPC_GROUP]);
@@ -132,12 +149,24 @@ export function translateGroupEndpoints(endpoints: EndpointModel, groups: Readon
 /** How far ahead in the last list an element is looked for (elements removed in between). */
 const LOOKAHEAD = 8;
 
+/** Every memo below, so resetTranslation() can empty them all. */
+const memos: { reset(): void }[] = [];
+
 /** Maps lists element by element, reusing the last call's outputs for the same elements. */
 class ListMemo<I, O> {
   /** Every ListMemo, so translate() can drop the change lists it no longer needs (see release). */
   static readonly all: ListMemo<unknown, unknown>[] = [];
   constructor() {
     ListMemo.all.push(this as ListMemo<unknown, unknown>);
+  }
+
+  /** Forgets every list and output (the next call maps every element). */
+  reset(): void {
+    this.inputs = [];
+    this.outputs = [];
+    this.missed = [];
+    this.dropped = [];
+    this.replaced = [];
   }
   private inputs: readonly I[] = [];
   private outputs: readonly O[] = [];
@@ -261,14 +290,21 @@ class ListMemo<I, O> {
 
 /** Per input object, then per key and content: the output of an input equal to one translated before. */
 class Reuse<I extends object, O> {
-  private readonly byInput = new WeakMap<I, O>();
+  private byInput = new WeakMap<I, O>();
   private byKey = new Map<string, { readonly input: I; readonly output: O }>();
 
   constructor(
     private readonly key: (input: I) => string,
     private readonly same: (a: I, b: I) => boolean,
     private readonly make: (input: I) => O,
-  ) {}
+  ) {
+    memos.push(this);
+  }
+
+  reset(): void {
+    this.byInput = new WeakMap();
+    this.byKey = new Map();
+  }
 
   readonly get = (input: I): O => {
     let out = this.byInput.get(input);
@@ -294,6 +330,14 @@ class Concat<T> {
   private b: readonly T[] = [];
   private out: readonly T[] = [];
 
+  constructor() {
+    memos.push(this);
+  }
+
+  reset(): void {
+    this.a = this.b = this.out = [];
+  }
+
   of(a: readonly T[], b: readonly T[]): readonly T[] {
     if (a === this.a && b === this.b) return this.out;
     const out = b.length === 0 ? a : a.length === 0 ? b : [...a, ...b];
@@ -308,6 +352,15 @@ class Concat<T> {
 class Compact<T> {
   private input: readonly (T | null)[] = [];
   private out: readonly T[] = [];
+
+  constructor() {
+    memos.push(this);
+  }
+
+  reset(): void {
+    this.input = [];
+    this.out = [];
+  }
 
   of(input: readonly (T | null)[]): readonly T[] {
     if (input === this.input) return this.out;
@@ -357,6 +410,15 @@ class ReuseMemo<I, O> {
   private prev = new Map<string, { readonly input: I; readonly output: O }>();
   private next = new Map<string, { readonly input: I; readonly output: O }>();
 
+  constructor() {
+    memos.push(this);
+  }
+
+  reset(): void {
+    this.prev = new Map();
+    this.next = new Map();
+  }
+
   get(key: string, input: I, same: (a: I, b: I) => boolean, make: (input: I) => O): O {
     const hit = this.next.get(key) ?? this.prev.get(key);
     if (hit && same(hit.input, input)) {
@@ -388,7 +450,11 @@ let lastHttpRoutes: { readonly vhosts: readonly JsonObject[]; readonly shards: n
 const HTTP_ROUTE_CONFIGURATION = translateRouteConfiguration(HTTP_ROUTE_CONFIG, []);
 
 /** Translated virtual hosts (sorted by host, as the model keeps them) split by route shard. */
-const shardSplit = new ShardSplit<JsonObject>((vh) => String(vh['name']));
+let shardSplit = newShardSplit();
+
+function newShardSplit(): ShardSplit<JsonObject> {
+  return new ShardSplit<JsonObject>((vh) => String(vh['name']));
+}
 
 /**
  * One route configuration `http` with every virtual host, or, with route shards, one per
@@ -494,7 +560,11 @@ let lastTls: {
   readonly vhostCalls: number;
   /** Per row: its index in `out`'s lists (-1: not served); made when first needed. */
   servedAt?: Int32Array;
-} = { tlsHosts: [], sorted: true, rows: [], out: { hosts: [], routes: [], enabled: [] }, vhostCalls: -1 };
+} = noTlsRows();
+
+function noTlsRows(): typeof lastTls {
+  return { tlsHosts: [], sorted: true, rows: [], out: { hosts: [], routes: [], enabled: [] }, vhostCalls: -1 };
+}
 
 /**
  * The TLS hosts joined with their translated virtual hosts. A TLS host that is the same
