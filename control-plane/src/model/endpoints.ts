@@ -180,6 +180,13 @@ interface SliceIndex {
 
 let indexIds = 0;
 let lastIndex: SliceIndex = { id: indexIds++, slices: new Map(), byService: new Map(), changed: undefined, from: -1, seq: undefined };
+
+/** Forgets the last build's endpoints and slice index (for benchmarks of a from-scratch build; see pipeline's fromScratch). */
+export function resetEndpoints(): void {
+  lastBuild = { clusters: [], entries: [], podFlags: new Uint8Array(0), pods: undefined, index: -1, out: { clusters: [] } };
+  byName = new Map();
+  lastIndex = { id: indexIds++, slices: new Map(), byService: new Map(), changed: undefined, from: -1, seq: undefined };
+}
 const NO_CHANGE: ReadonlySet<string> = new Set();
 
 /** Beyond this many changed services, the index is rebuilt from scratch. */

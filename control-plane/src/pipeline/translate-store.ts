@@ -1,7 +1,8 @@
 // The pure pipeline: store snapshot → model → Envoy resources, with diagnostics.
 import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { buildModel, withFreshModelBuilder } from '../model/build.js';
-import { buildEndpoints } from '../model/endpoints.js';
+import { buildEndpoints, resetEndpoints } from '../model/endpoints.js';
+import { forgetPairVerdicts } from '../model/tls.js';
 import type { EndpointModel, Model } from '../model/ir.js';
 import type { ModelOptions } from '../model/options.js';
 import { DEFAULT_MODEL_OPTIONS } from '../model/options.js';
@@ -34,11 +35,15 @@ export function translateStore(store: StoreSnapshot, opts: PipelineOptions = DEF
 
 /**
  * Runs `fn` as the first build of a process would run (for benchmarks of a full build):
- * a new model builder, and translation and the consistency check without memory of an
- * earlier build. Only the JIT stays warm. The model builder is put back afterwards;
- * translation and the consistency check remember what `fn` built.
+ * a new model builder, and endpoints, certificate checks, translation and the consistency
+ * check without memory of an earlier build. Only the JIT stays warm. Memos keyed by input
+ * object (an Ingress's plan, a Secret's check) are the caller's to defeat: give `fn` a
+ * store of new objects, as informers give a new process. The model builder is put back
+ * afterwards; the others remember what `fn` built.
  */
 export function fromScratch<T>(fn: () => T): T {
+  resetEndpoints();
+  forgetPairVerdicts();
   resetTranslation();
   resetConsistency();
   return withFreshModelBuilder(fn);
