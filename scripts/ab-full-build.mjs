@@ -1,5 +1,6 @@
-// Compares B1's full build (fresh model builder, translate, consistency check, fresh
-// encoder; 10k Ingresses of the bench mix, Envoy group) between two built trees in one
+// Compares B1's full build (from scratch: a store of new objects and fromScratch, or on
+// trees older than fromScratch a fresh model builder only; translate, consistency check,
+// fresh encoder; 10k Ingresses of the bench mix, Envoy group) between two built trees in one
 // process, alternating runs, so that both meet the same machine speed. This VM's speed
 // varies 2–7x between windows, which makes separate benchmark reports of two commits hard
 // to compare; a ratio per alternating pair is steadier. Both trees' heaps are live at
@@ -22,36 +23,41 @@ async function side(dir) {
   const m = (p) => import(pathToFileURL(resolve(dir, p)).href);
   const { Store } = await m('control-plane/src/sources/store.js');
   const { WATCHED_KINDS } = await m('control-plane/src/sources/k8s-types.js');
-  const { DEFAULT_PIPELINE_OPTIONS, translateStore } = await m('control-plane/src/pipeline/translate-store.js');
+  const { DEFAULT_PIPELINE_OPTIONS, translateStore, fromScratch } = await m('control-plane/src/pipeline/translate-store.js');
   const { withFreshModelBuilder } = await m('control-plane/src/model/build.js');
   const { checkConsistency } = await m('control-plane/src/pipeline/consistency.js');
   const { SnapshotEncoder } = await m('control-plane/src/xds/cache/snapshot.js');
   const { generate } = await m('bench/generate.js');
   const { benchCert } = await m('bench/cert.js');
   const gen = generate({ ingresses: n, cert: benchCert(), seed: 1 + n });
-  const store = new Store();
-  store.replace(gen.objects, WATCHED_KINDS);
-  const snap = store.snapshot();
+  // New input objects for each run (made untimed, in prepare), as a new process gets them.
+  const prepare = () => {
+    const store = new Store();
+    store.replace(fromScratch ? structuredClone(gen.objects) : gen.objects, WATCHED_KINDS);
+    return store.snapshot();
+  };
   const groups = new Set(['envoy']);
-  const run = () =>
-    withFreshModelBuilder(() => {
+  const scratch = fromScratch ?? withFreshModelBuilder;
+  const run = (snap) =>
+    scratch(() => {
       const r = translateStore(snap, DEFAULT_PIPELINE_OPTIONS, groups);
       for (const [g, x] of Object.entries(r.resources)) checkConsistency(x, g);
       return new SnapshotEncoder().buildGroups(r.resources);
     });
-  return { run, wall: [], cpu: [] };
+  return { prepare, run, wall: [], cpu: [] };
 }
 
 const sides = { A: await side(a), B: await side(b) };
-for (const s of Object.values(sides)) s.run(); // warm-up
+for (const s of Object.values(sides)) s.run(s.prepare()); // warm-up
 for (let i = 0; i < pairs; i++) {
   for (const k of i % 2 ? ['B', 'A'] : ['A', 'B']) {
     const s = sides[k];
+    const snap = s.prepare();
     globalThis.gc?.();
     await new Promise((r) => setTimeout(r, 50));
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    let out = s.run();
+    let out = s.run(snap);
     s.wall.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     s.cpu.push((c.user + c.system) / 1000);

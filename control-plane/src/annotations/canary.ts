@@ -19,7 +19,7 @@
 // conflicts are reported once, by parseCanary), so none is reported as unknown.
 import { RE2JS } from 're2js';
 import type { AnnotationFamily } from './family.js';
-import { PREFIXES, READ_ORDER, type Prefix } from './prefixes.js';
+import { PREFIXES, READ_ORDER, splitKey, type Prefix } from './prefixes.js';
 import type { AnnotationReader, AnnotationValue } from './reader.js';
 
 const ALL: readonly Prefix[] = ['N', 'H', 'M', 'X'];
@@ -97,13 +97,14 @@ export function canaryMarker(annotations: Readonly<Record<string, string>> | und
 /** Canary keys set on an Ingress that is not a canary: they have no effect (as in nginx). */
 export function strayCanaryKeys(annotations: Readonly<Record<string, string>> | undefined): string[] {
   if (!annotations) return [];
-  const out: string[] = [];
-  for (const a of Object.keys(annotations).sort()) {
-    for (const [key, prefixes] of Object.entries(CANARY_KEYS)) {
-      if (key !== 'canary' && prefixes.some((p) => a === PREFIXES[p] + key)) out.push(a);
-    }
+  let out: string[] | undefined;
+  for (const a of Object.keys(annotations)) {
+    // Our prefixes do not overlap: an annotation has one prefix and bare key, if any.
+    const split = splitKey(a);
+    if (!split || split.key === 'canary' || !Object.prototype.hasOwnProperty.call(CANARY_KEYS, split.key)) continue;
+    if (CANARY_KEYS[split.key]!.includes(split.prefix)) (out ??= []).push(a);
   }
-  return out;
+  return out ? out.sort() : [];
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;

@@ -46,6 +46,11 @@ export class AnnotationReader {
     return found;
   }
 
+  /** Whether no annotation of the object is under one of our prefixes (then every family reads nothing). */
+  isEmpty(): boolean {
+    return (this.index ??= this.buildIndex()).size === 0;
+  }
+
   /**
    * The bare keys that start with `start` and are set under one of `prefixes`, sorted: for
    * families whose keys embed a name (H `exact-match-header-<name>`). Read each with get().
