@@ -44,7 +44,7 @@ export interface AnnotationFamily {
    * Reads the family's keys (every key read through `r` counts as known) and returns
    * the fields it adds to the route policy of every route of this Ingress, or nothing.
    * A security family whose value is unusable returns `{ failClosed: … }`. Without any
-   * of its keys set it returns nothing (undefined or `{}`) and reports nothing: an
+   * of its keys set it returns undefined and reports nothing: an
    * Ingress without any key under our prefixes skips the families altogether.
    */
   parse(r: AnnotationReader, ctx: FamilyContext): Partial<RoutePolicy> | undefined;
