@@ -36,28 +36,42 @@ function oneLabelWildcard(host: string): JsonObject {
 }
 
 export function translateRoute(r: Route, authority?: JsonObject): JsonObject {
-  const headers = [...(authority ? [authority] : []), ...(r.match.headers ?? []).map(headerMatcher)];
-  const match: JsonObject = { ...pathMatcher(r.match.path) };
-  if (headers.length) match['headers'] = headers;
+  // pathMatcher gives a new object: the match is built onto it (no copies, no empty lists).
+  const match = pathMatcher(r.match.path);
+  const hs = r.match.headers;
+  if (authority || hs?.length) {
+    const headers: JsonObject[] = authority ? [authority] : [];
+    if (hs) for (const h of hs) headers.push(headerMatcher(h));
+    match['headers'] = headers;
+  }
   if (r.match.queryParams?.length) match['query_parameters'] = r.match.queryParams.map(queryMatcher);
-  const out: JsonObject = { name: r.name, match, ...action(r.action) };
+  const out: JsonObject = { name: r.name, match };
+  setAction(out, r.action);
   applyRoutePolicies(r.policy, out);
   return out;
 }
 
+/** A new RouteMatch object with the path matcher (the caller adds to it). */
 function pathMatcher(p: PathMatch): JsonObject {
-  // case_sensitive applies to path, prefix and path_separated_prefix; a regex carries (?i).
-  const ci: JsonObject = p.ignoreCase ? { case_sensitive: false } : {};
+  let m: JsonObject;
   switch (p.type) {
     case 'Exact':
-      return { path: p.value, ...ci };
+      m = { path: p.value };
+      break;
     case 'Prefix':
-      return p.value === '/' ? { prefix: '/' } : { path_separated_prefix: p.value, ...ci };
+      if (p.value === '/') return { prefix: '/' };
+      m = { path_separated_prefix: p.value };
+      break;
     case 'StringPrefix':
-      return p.value === '/' ? { prefix: '/' } : { prefix: p.value, ...ci };
+      if (p.value === '/') return { prefix: '/' };
+      m = { prefix: p.value };
+      break;
     case 'Regex':
       return { safe_regex: { regex: envoyPathRegex(p) } };
   }
+  // case_sensitive applies to path, prefix and path_separated_prefix; a regex carries (?i).
+  if (p.ignoreCase) m['case_sensitive'] = false;
+  return m;
 }
 
 function stringMatch(m: HeaderMatch['match']): JsonObject {
@@ -81,19 +95,17 @@ function queryMatcher(q: HeaderMatch): JsonObject {
   return { name: q.name, ...stringMatch(q.match) };
 }
 
-function action(a: RouteAction): JsonObject {
+/** Sets the route's action field (`direct_response`, `redirect` or `route`). */
+function setAction(out: JsonObject, a: RouteAction): void {
   if (a.kind === 'direct') {
-    return { direct_response: { status: a.status, ...(a.body ? { body: { inline_string: a.body } } : {}) } };
+    out['direct_response'] = { status: a.status, ...(a.body ? { body: { inline_string: a.body } } : {}) };
+  } else if (a.kind === 'redirect') {
+    out['redirect'] = redirect(a);
+  } else if (a.backends.length === 1 && (a.totalWeight === undefined || a.backends[0]!.weight === a.totalWeight)) {
+    out['route'] = { cluster: a.backends[0]!.cluster };
+  } else {
+    out['route'] = { weighted_clusters: { clusters: a.backends.map((b) => ({ name: b.cluster, weight: b.weight })) } };
   }
-  if (a.kind === 'redirect') return { redirect: redirect(a) };
-  if (a.backends.length === 1 && (a.totalWeight === undefined || a.backends[0]!.weight === a.totalWeight)) {
-    return { route: { cluster: a.backends[0]!.cluster } };
-  }
-  return {
-    route: {
-      weighted_clusters: { clusters: a.backends.map((b) => ({ name: b.cluster, weight: b.weight })) },
-    },
-  };
 }
 
 const RESPONSE_CODES: Record<RedirectAction['code'], string> = {
