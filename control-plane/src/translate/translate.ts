@@ -140,8 +140,8 @@ export function translateGroupEndpoints(endpoints: EndpointModel, groups: Readon
 // against the last build's (ListMemo): an element that is the same object as last time,
 // in the same order, takes its last output with a pointer comparison, and a list whose
 // outputs are all the same objects gives the last output array itself. Other elements go
-// to a Reuse: by input object (WeakMap), then by resource name and content (a new input
-// equal to the last one of that name gives back the last output). The same object
+// to a Reuse: by resource name, then by object or content (the last input of that name,
+// or a new one equal to it, gives back the last output). The same object
 // downstream means O(1) work per unchanged resource: the consistency check and the
 // snapshot encoder memoise by object, and compare lists by their elements. Outputs are
 // never mutated once built.
@@ -288,9 +288,8 @@ class ListMemo<I, O> {
   }
 }
 
-/** Per input object, then per key and content: the output of an input equal to one translated before. */
+/** Per key, then by object or content: the output of an input equal to the last one translated under its key. */
 class Reuse<I extends object, O> {
-  private byInput = new WeakMap<I, O>();
   private byKey = new Map<string, { readonly input: I; readonly output: O }>();
 
   constructor(
@@ -302,18 +301,16 @@ class Reuse<I extends object, O> {
   }
 
   reset(): void {
-    this.byInput = new WeakMap();
     this.byKey = new Map();
   }
 
   readonly get = (input: I): O => {
-    let out = this.byInput.get(input);
-    if (out !== undefined) return out;
     const k = this.key(input);
     const hit = this.byKey.get(k);
-    out = hit && this.same(hit.input, input) ? hit.output : this.make(input);
+    // The same input object: its entry as it is (same() is not asked).
+    if (hit !== undefined && hit.input === input) return hit.output;
+    const out = hit !== undefined && this.same(hit.input, input) ? hit.output : this.make(input);
     this.byKey.set(k, { input, output: out });
-    this.byInput.set(input, out);
     return out;
   };
 
