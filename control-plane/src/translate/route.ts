@@ -13,19 +13,15 @@ export function translateRouteConfiguration(name: string, vhosts: readonly Virtu
   };
 }
 
-const vhostMemo = new WeakMap<VirtualHost, JsonObject>();
-
+/** A new VirtualHost (translate.ts memoises them per host: its Reuse gives the last one for the same model object or content). */
 export function translateVirtualHost(vh: VirtualHost): JsonObject {
-  let out = vhostMemo.get(vh);
-  if (out) return out;
   const authority = vh.host.startsWith('*.') ? oneLabelWildcard(vh.host) : undefined;
-  out = {
+  const out: JsonObject = {
     name: vh.host,
     domains: [vh.host],
     routes: vh.routes.map((r) => translateRoute(r, authority)),
   };
   applyHostPolicies(vh.policy, out);
-  vhostMemo.set(vh, out);
   return out;
 }
 
