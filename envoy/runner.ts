@@ -362,6 +362,26 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<RunningEnvoy>
       return stopping;
     },
     async waitForListener(name, timeoutMs = 15_000) {
+      // What a timeout reports: xDS update counters, the listeners Envoy holds (active,
+      // warming, draining) and the log's end, so a failure in CI can be told apart.
+      const listenerDiagnostics = async (): Promise<string> => {
+        const parts: string[] = [];
+        try {
+          const stats = await admin('/stats?filter=(listener_manager|sds|control_plane|lds|rds|cds)');
+          parts.push(`stats:\n${stats.body.split('\n').filter((l) => /update_(attempt|success|rejected)|total_listeners|connected_state|lds\.|init_fetch_timeout/.test(l)).slice(0, 60).join('\n')}`);
+        } catch (err) {
+          parts.push(`stats: ${(err as Error).message}`);
+        }
+        try {
+          const dump = await admin('/config_dump?resource=dynamic_listeners');
+          const held = (JSON.parse(dump.body) as { configs?: Array<Record<string, unknown>> }).configs ?? [];
+          parts.push(`dynamic listeners: ${held.map((c) => `${String(c['name'])}[${['active_state', 'warming_state', 'draining_state', 'error_state'].filter((k) => k in c).join(',')}]`).join(' ')}`);
+        } catch (err) {
+          parts.push(`config_dump: ${(err as Error).message}`);
+        }
+        parts.push(`log:\n${tailOf(logFile, 30)}`);
+        return parts.join('\n');
+      };
       const until = Date.now() + timeoutMs;
       let last = '';
       for (;;) {
@@ -376,7 +396,7 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<RunningEnvoy>
         } catch (err) {
           last = (err as Error).message;
         }
-        if (Date.now() > until) throw new Error(`listener ${name} not active after ${timeoutMs} ms; admin /listeners: ${last.slice(0, 500)}`);
+        if (Date.now() > until) throw new Error(`listener ${name} not active after ${timeoutMs} ms; admin /listeners: ${last.slice(0, 500)}\n${await listenerDiagnostics()}`);
         await sleep(50);
       }
     },

@@ -93,10 +93,11 @@ data: { ca.crt: ${ca} }
     });
     envoy = await testEnvoy({ xdsPort: t.cp.xdsPort });
     await envoy.waitReady(20_000);
-    await envoy.waitForListener('https', 20_000);
+    // 30 s: on a loaded CI machine the HTTPS listener once took longer than 20 s to show as active.
+    await envoy.waitForListener('https', 30_000);
     await eventually(async () => (await get('plain.example.com')).status === 200, 20_000, 100);
     await eventually(async () => (await get('mtls.example.com', { cert: read('upstream/client.crt'), key: read('upstream/client.key') })).status === 200, 20_000, 100);
-  }, 90_000);
+  }, 100_000);
 
   it('negotiates TLS 1.3 by default', async () => {
     expect(await get('plain.example.com')).toMatchObject({ status: 200, protocol: 'TLSv1.3' });
