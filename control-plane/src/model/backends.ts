@@ -2,11 +2,17 @@
 import type { IngressBackend, Service } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
 import type { Code } from '../errors.js';
-import { clusterName, type Cluster } from './ir.js';
+import { clusterName, type Cluster, type RouteAction } from './ir.js';
 import { isDnsLabel, isPort } from './names.js';
 
 export type BackendResult =
-  | { readonly ok: true; readonly cluster: Cluster }
+  | {
+      readonly ok: true;
+      readonly cluster: Cluster;
+      /** Forwarding to the cluster (one object per cluster object: shared by its routes). */
+      readonly action: RouteAction;
+      readonly diagnostics: readonly [];
+    }
   | { readonly ok: false; readonly code: Code; readonly message: string; readonly servable: boolean };
 
 export function resolveBackend(namespace: string, backend: IngressBackend | undefined, store: StoreSnapshot): BackendResult {
@@ -36,14 +42,35 @@ export function resolveBackend(namespace: string, backend: IngressBackend | unde
   if (!svc) {
     return { ok: false, code: 'XG_SERVICE_NOT_FOUND', message: `Service ${namespace}/${svcRef.name} does not exist`, servable: true };
   }
+  const known = resolved.get(svc);
+  if (known) {
+    for (const r of known) if (byNumber !== undefined ? r.cluster.port === byNumber : r.cluster.portName === byName) return r;
+  }
   const ports = Array.isArray(svc.spec?.ports) ? svc.spec!.ports : [];
   const sp = ports.find((p) => (byNumber !== undefined ? p.port === byNumber : p.name === byName));
   if (!sp || !isPort(sp.port)) {
     const want = byNumber !== undefined ? String(byNumber) : `"${byName}"`;
     return { ok: false, code: 'XG_SERVICE_PORT_NOT_FOUND', message: `Service ${namespace}/${svcRef.name} has no port ${want}`, servable: true };
   }
-  return {
+  const name = clusterName(namespace, svcRef.name, sp.port);
+  const ok: Resolved = {
     ok: true,
-    cluster: { name: clusterName(namespace, svcRef.name, sp.port), namespace, service: svcRef.name, port: sp.port, portName: sp.name ?? '' },
+    cluster: { name, namespace, service: svcRef.name, port: sp.port, portName: sp.name ?? '' },
+    action: { kind: 'forward', backends: [{ cluster: name, weight: 1 }] },
+    diagnostics: NO_DIAGNOSTICS,
   };
+  if (known) known.push(ok);
+  else resolved.set(svc, [ok]);
+  return ok;
 }
+
+type Resolved = Extract<BackendResult, { ok: true }>;
+const NO_DIAGNOSTICS = Object.freeze([]) as readonly [];
+
+/**
+ * The clusters resolved per Service object, one per port resolved:
+ * every backend naming the same Service port gets the same cluster object (clusters are
+ * never mutated), so their routes can share what is derived from it. The store replaces
+ * a changed Service with a new object, which starts anew.
+ */
+const resolved = new WeakMap<Service, Resolved[]>();

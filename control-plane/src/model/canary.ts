@@ -47,7 +47,8 @@ interface Applied {
   readonly ref: ObjectRef;
   readonly config: CanaryConfig;
   readonly cluster: string;
-  readonly field: string;
+  /** The canary path it comes from (its field, for diagnostics: canaryField). */
+  readonly at: CanaryPath;
 }
 
 /** Largest common denominator used when canaries of one route have different totals. */
@@ -59,8 +60,10 @@ interface CanaryPath {
   readonly key: string;
   readonly host: string;
   readonly specKey: string;
-  readonly where: string;
-  readonly field: string;
+  /** Where it is in the Ingress (spec.rules[rule].http.paths[path]) and its pathType as written: see canaryField, canaryWhere. */
+  readonly rule: number;
+  readonly path: number;
+  readonly pathType: string | undefined;
   readonly backend: { readonly cluster: Cluster } | { readonly diagnostic: Diagnostic };
 }
 
@@ -122,7 +125,7 @@ function makeCanaryPlan(ing: Ingress, store: StoreSnapshot, catchAllHost: string
       return;
     }
     (rulePaths ?? []).forEach((p, j) => {
-      const pf = flat(`${field}.http.paths[${j}]`);
+      const pf = `${field}.http.paths[${j}]`;
       if (!p || typeof p !== 'object') {
         sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
         return;
@@ -134,19 +137,18 @@ function makeCanaryPlan(ing: Ingress, store: StoreSnapshot, catchAllHost: string
         return;
       }
       const key = flat(`${host}\u0000${sk}`);
-      const where = flat(`host ${host} path ${sk.slice(sk.indexOf(':') + 1)} (${p.pathType ?? 'ImplementationSpecific'})`);
       if (seen.has(key)) {
-        sink.warning('XG_CANARY_IGNORED', ref, `${where} appears twice in this canary; the first is used`, pf);
+        sink.warning('XG_CANARY_IGNORED', ref, `${whereOf(host, sk, p.pathType)} appears twice in this canary; the first is used`, pf);
         return;
       }
       seen.add(key);
       const r = resolveBackend(ns, p.backend, store);
       const own = new DiagnosticSink();
       if (!r.ok) own.error(r.code, ref, `${r.message}; this canary path is not served and its primary keeps all traffic`, `${pf}.backend`);
-      paths.push({ key, host, specKey: sk, where, field: pf, backend: r.ok ? { cluster: r.cluster } : { diagnostic: own.items[0]! } });
+      paths.push({ key, host, specKey: sk, rule: i, path: j, pathType: p.pathType, backend: r.ok ? { cluster: r.cluster } : { diagnostic: own.items[0]! } });
     });
   });
-  return { ref, diagnostics: sink.items, config: parsed.config, paths };
+  return { ref, diagnostics: sink.items, config: parsed.config, paths: paths.slice() };
 }
 
 /** Merges the canaries into the primaries' routes; returns the canaries served (in part or whole). */
@@ -162,11 +164,11 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
     for (const cp of plan.paths) {
       const claim = input.claims.get(cp.key);
       if (!claim) {
-        sink.error('XG_CANARY_NO_PRIMARY', ref, `${cp.where} has no primary Ingress (one without the canary annotation, same host, path and pathType, in namespace ${ns}); a canary is not served alone`, cp.field);
+        sink.error('XG_CANARY_NO_PRIMARY', ref, `${canaryWhere(cp)} has no primary Ingress (one without the canary annotation, same host, path and pathType, in namespace ${ns}); a canary is not served alone`, canaryField(cp));
         continue;
       }
       if (claim.owner.namespace !== ns) {
-        sink.error('XG_CANARY_NAMESPACE', ref, `${cp.where} is served by Ingress ${claim.owner.namespace}/${claim.owner.name}; a canary must be in its primary's namespace (${claim.owner.namespace}), so this canary path is not served`, cp.field);
+        sink.error('XG_CANARY_NAMESPACE', ref, `${canaryWhere(cp)} is served by Ingress ${claim.owner.namespace}/${claim.owner.name}; a canary must be in its primary's namespace (${claim.owner.namespace}), so this canary path is not served`, canaryField(cp));
         continue;
       }
       if ('diagnostic' in cp.backend) {
@@ -174,9 +176,10 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
         continue;
       }
       input.addCluster(cp.backend.cluster);
-      let g = groups.get(cp.key);
-      if (!g) groups.set(cp.key, (g = { host: cp.host, key: cp.specKey, route: claim.route, owner: claim.owner, canaries: [] }));
-      g.canaries.push({ ref, config, cluster: cp.backend.cluster.name, field: cp.field });
+      const applied: Applied = { ref, config, cluster: cp.backend.cluster.name, at: cp };
+      const g = groups.get(cp.key);
+      if (!g) groups.set(cp.key, { host: cp.host, key: cp.specKey, route: claim.route, owner: claim.owner, canaries: [applied] });
+      else g.canaries.push(applied);
     }
   }
 
@@ -188,7 +191,7 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
     const index = hr ? hr.routes.findIndex((r) => r.name === g.route) : -1;
     if (!hr || index < 0) {
       // The claim exists but its route was not built: the primary's backend is unusable.
-      for (const c of g.canaries) sink.error('XG_CANARY_NO_PRIMARY', c.ref, `host ${g.host} path ${g.key}: the primary Ingress ${g.owner.namespace}/${g.owner.name} serves no route there; a canary is not served alone`, c.field);
+      for (const c of g.canaries) sink.error('XG_CANARY_NO_PRIMARY', c.ref, `host ${g.host} path ${g.key}: the primary Ingress ${g.owner.namespace}/${g.owner.name} serves no route there; a canary is not served alone`, canaryField(c.at));
       continue;
     }
     const routes = canaryRoutesOf(hr.routes[index]!, g.canaries, sink);
@@ -228,7 +231,7 @@ function sameApplied(a: readonly Applied[], b: readonly Applied[]): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x.ref !== y.ref || x.config !== y.config || x.cluster !== y.cluster || x.field !== y.field) return false;
+    if (x.ref !== y.ref || x.config !== y.config || x.cluster !== y.cluster || x.at !== y.at) return false;
   }
   return true;
 }
@@ -236,23 +239,27 @@ function sameApplied(a: readonly Applied[], b: readonly Applied[]): boolean {
 /** The routes that replace `primary`: every canary's match routes, then the (weighted) primary. */
 function canaryRoutes(primary: Route, canaries: readonly Applied[], sink: DiagnosticSink): Route[] | undefined {
   if (primary.policy?.failClosed) {
-    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} fails closed (${primary.policy.failClosed.reason}); its canary is not served, so it cannot bypass the primary's policy`, c.field);
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} fails closed (${primary.policy.failClosed.reason}); its canary is not served, so it cannot bypass the primary's policy`, canaryField(c.at));
     return undefined;
   }
   if (primary.action.kind === 'redirect') {
     // As in ingress-nginx, a redirect is answered before any backend (canary or not) is chosen.
-    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} answers every request with a redirect (${primary.action.code}); its canary is not served`, c.field);
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} answers every request with a redirect (${primary.action.code}); its canary is not served`, canaryField(c.at));
     return undefined;
   }
   const out: Route[] = [];
   const withPolicy = primary.policy ? { policy: primary.policy } : {};
   const forward = (cluster: string): RouteAction => ({ kind: 'forward', backends: [{ cluster, weight: 1 }] });
   const add = (c: Applied, suffix: string, extra: { headers?: HeaderMatch[]; queryParams?: HeaderMatch[] }, action: RouteAction): void => {
-    const match: RouteMatch = {
-      path: primary.match.path,
-      ...(primary.match.headers || extra.headers ? { headers: [...(primary.match.headers ?? []), ...(extra.headers ?? [])] } : {}),
-      ...(primary.match.queryParams || extra.queryParams ? { queryParams: [...(primary.match.queryParams ?? []), ...(extra.queryParams ?? [])] } : {}),
-    };
+    const headers = joined(primary.match.headers, extra.headers);
+    const queryParams = joined(primary.match.queryParams, extra.queryParams);
+    const match: RouteMatch = headers
+      ? queryParams
+        ? { path: primary.match.path, headers, queryParams }
+        : { path: primary.match.path, headers }
+      : queryParams
+        ? { path: primary.match.path, queryParams }
+        : { path: primary.match.path };
     out.push({ name: flat(`${primary.name}#canary:${c.ref.name}:${suffix}`), match, action, source: c.ref, ...withPolicy });
   };
   for (const c of canaries) {
@@ -281,7 +288,8 @@ function canaryRoutes(primary: Route, canaries: readonly Applied[], sink: Diagno
     }
   }
   out.push(weighted(primary, canaries.filter((c) => c.config.weight > 0), sink));
-  return out;
+  // Kept with the memo: an exact-size copy (a grown array keeps room for 17).
+  return out.slice();
 }
 
 /** The primary route with the weight canaries' share of its traffic. */
@@ -289,7 +297,7 @@ function weighted(primary: Route, canaries: readonly Applied[], sink: Diagnostic
   if (!canaries.length) return primary;
   if (primary.action.kind !== 'forward') {
     const how = primary.action.kind === 'direct' ? `directly (${primary.action.status})` : `with a redirect (${primary.action.code})`;
-    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `canary-weight: the primary route ${primary.name} answers ${how} instead of forwarding, so no share of its traffic can be given to the canary`, c.field);
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `canary-weight: the primary route ${primary.name} answers ${how} instead of forwarding, so no share of its traffic can be given to the canary`, canaryField(c.at));
     return primary;
   }
   let d = 1;
@@ -301,7 +309,7 @@ function weighted(primary: Route, canaries: readonly Applied[], sink: Diagnostic
   if (sum > d) {
     const pct = (x: number) => `${Math.round((x * 10000) / d) / 100} %`;
     const asked = canaries.map((c, i) => `${c.ref.name} ${pct(shares[i]!)}`).join(', ');
-    for (const c of canaries) sink.warning('XG_CANARY_WEIGHT_OVERFLOW', c.ref, `the canaries of ${primary.name} ask for ${pct(sum)} of its traffic (${asked}); they are normalised proportionally and the primary gets none`, c.field);
+    for (const c of canaries) sink.warning('XG_CANARY_WEIGHT_OVERFLOW', c.ref, `the canaries of ${primary.name} ask for ${pct(sum)} of its traffic (${asked}); they are normalised proportionally and the primary gets none`, canaryField(c.at));
   }
   const primaryShare = Math.max(0, d - sum);
   const pb = primary.action.backends;
@@ -314,6 +322,27 @@ function weighted(primary: Route, canaries: readonly Applied[], sink: Diagnostic
   canaries.forEach((c, i) => put(c.cluster, shares[i]! * pTotal));
   const backends: WeightedBackend[] = [...weights].map(([cluster, weight]) => ({ cluster, weight }));
   return { ...primary, action: { kind: 'forward', backends } };
+}
+
+/** Two optional match lists as one (an exact-size array; absent when both are). */
+function joined(a: readonly HeaderMatch[] | undefined, b: readonly HeaderMatch[] | undefined): HeaderMatch[] | undefined {
+  if (!a || !a.length) return b ? (b as HeaderMatch[]) : a ? [] : undefined;
+  if (!b || !b.length) return a as HeaderMatch[];
+  return a.concat(b);
+}
+
+/** A canary path's field, for diagnostics (made when one is reported). */
+function canaryField(cp: CanaryPath): string {
+  return `spec.rules[${cp.rule}].http.paths[${cp.path}]`;
+}
+
+/** A canary path as diagnostics name it: `host … path … (pathType)`. */
+function canaryWhere(cp: CanaryPath): string {
+  return whereOf(cp.host, cp.specKey, cp.pathType);
+}
+
+function whereOf(host: string, specKey: string, pathType: string | undefined): string {
+  return `host ${host} path ${specKey.slice(specKey.indexOf(':') + 1)} (${pathType ?? 'ImplementationSpecific'})`;
 }
 
 function gcd(a: number, b: number): number {

@@ -8,7 +8,7 @@ import type { StoreSnapshot } from '../sources/store.js';
 import type { Secret } from '../sources/k8s-types.js';
 import { mergeCanaries, type CanaryPlan } from './canary.js';
 import { mergeHostPolicies, type HostPolicyWish } from './host-policy.js';
-import { CATCH_ALL_HOST, type IngressPlan, type PathStep, type TlsStep } from './ingress-plan.js';
+import { CATCH_ALL_HOST, pathField, pathWhat, type IngressPlan, type PathStep, type TlsStep } from './ingress-plan.js';
 import type { Cluster, HostPolicy, Route, TlsHost, TlsSecret, VirtualHost } from './ir.js';
 import { compareRoutes } from './paths.js';
 import { withHttpsRedirects } from './routing.js';
@@ -30,20 +30,41 @@ const planParts = new WeakMap<IngressPlan, ReadonlyMap<string, HostPart>>();
 export function partsOf(plan: IngressPlan): ReadonlyMap<string, HostPart> {
   let out = planParts.get(plan);
   if (out) return out;
-  const parts = new Map<string, { paths: PathStep[]; fallback?: Route; tls: TlsStep[]; wish?: HostPolicyWish }>();
+  const parts = new Map<string, { paths: readonly PathStep[]; fallback?: Route; tls: readonly TlsStep[]; wish?: HostPolicyWish }>();
   const part = (h: string) => {
     let p = parts.get(h);
-    if (!p) parts.set(h, (p = { paths: [], tls: [] }));
+    if (!p) parts.set(h, (p = { paths: NO_PATHS, tls: NO_TLS }));
     return p;
   };
-  for (const s of plan.paths) part(s.host).paths.push(s);
+  // Most plans name one host: its part holds the plan's own lists (no copy).
+  for (const s of plan.paths) part(s.host);
+  for (const t of plan.tls) part(t.host);
+  for (const [h, p] of parts) {
+    p.paths = parts.size === 1 ? plan.paths : onHost(plan.paths, h);
+    p.tls = parts.size === 1 ? plan.tls : onHost(plan.tls, h);
+  }
   if (plan.fallback) for (const h of plan.fallback.hosts) part(h).fallback = plan.fallback.route;
-  for (const t of plan.tls) part(t.host).tls.push(t);
   if (plan.hostWish) for (const h of plan.hostWish.hosts) part(h).wish = plan.hostWish;
   out = parts;
   planParts.set(plan, out);
   return out;
 }
+
+/** The steps on `host`, in an exact-size array (kept with the plan). */
+function onHost<T extends { readonly host: string }>(steps: readonly T[], host: string): readonly T[] {
+  let n = 0;
+  for (const s of steps) if (s.host === host) n++;
+  if (n === 0) return NO_STEPS as readonly T[];
+  const out = new Array<T>(n);
+  let i = 0;
+  for (const s of steps) if (s.host === host) out[i++] = s;
+  return out;
+}
+
+const NO_STEPS: readonly never[] = Object.freeze([]);
+const NO_PATHS: readonly PathStep[] = Object.freeze([]) as readonly PathStep[];
+const NO_TLS: readonly TlsStep[] = Object.freeze([]) as readonly TlsStep[];
+const NO_DIAGNOSTICS: readonly Diagnostic[] = Object.freeze([]) as readonly Diagnostic[];
 
 const canaryParts = new WeakMap<CanaryPlan, ReadonlyMap<string, CanaryPlan>>();
 
@@ -53,9 +74,11 @@ export function canaryPartsOf(plan: CanaryPlan): ReadonlyMap<string, CanaryPlan>
   if (out) return out;
   const parts = new Map<string, CanaryPlan>();
   if (plan.config) {
-    for (const p of plan.paths) {
-      const prior = parts.get(p.host);
-      parts.set(p.host, { ref: plan.ref, diagnostics: [], config: plan.config, paths: [...(prior?.paths ?? []), p] });
+    const hosts = new Set<string>();
+    for (const p of plan.paths) hosts.add(p.host);
+    for (const h of hosts) {
+      const paths = hosts.size === 1 ? plan.paths : onHost(plan.paths, h);
+      parts.set(h, { ref: plan.ref, diagnostics: NO_DIAGNOSTICS, config: plan.config, paths });
     }
   }
   out = parts;
@@ -105,7 +128,7 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
     for (const step of part.paths) {
       const claimed = pathClaims.get(step.key);
       if (claimed) {
-        sink.error('XG_HOST_CONFLICT', owner, `${step.what} is already served by ${describe(claimed)}, which is older; this path is not served from here`, step.field);
+        sink.error('XG_HOST_CONFLICT', owner, `${pathWhat(step)} is already served by ${describe(claimed)}, which is older; this path is not served from here`, pathField(step));
         continue;
       }
       for (const d of step.act.diagnostics) sink.items.push(d);
@@ -125,7 +148,7 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
         appRootDone = true;
         const rootClaimed = pathClaims.get(ar.key);
         if (rootClaimed) {
-          sink.warning('XG_ROUTING_IGNORED', owner, `app-root: host ${host} path "/" (Exact) is already served by ${describe(rootClaimed)}; "/" is not redirected there`, step.field);
+          sink.warning('XG_ROUTING_IGNORED', owner, `app-root: host ${host} path "/" (Exact) is already served by ${describe(rootClaimed)}; "/" is not redirected there`, pathField(step));
         } else {
           pathClaims.set(ar.key, owner);
           routes.push(ar.route);
@@ -189,13 +212,18 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
       const sorted = withHttpsRedirects(sortedRoutes(hostRoutes.routes, fb), tls);
       const made: VirtualHost = policy ? { host, routes: sorted, policy } : { host, routes: sorted };
       vh = prior?.vh && sameData(prior.vh, made) ? prior.vh : made;
-      const r = hostRoutes.routes;
+      const r = hostRoutes.routes.slice();
       inputs = fb ? (policy ? { routes: r, fallback: fb, tls, policy } : { routes: r, fallback: fb, tls }) : policy ? { routes: r, tls, policy } : { routes: r, tls };
     }
   }
 
   // Optional fields set only when present (a result is never compared as data).
-  const out: { -readonly [K in keyof HostResult]: HostResult[K] } = { clusters, diagnostics: sink.items, canaries: served };
+  // Kept until the host is replayed again: exact-size lists, shared empty ones.
+  const out: { -readonly [K in keyof HostResult]: HostResult[K] } = {
+    clusters: clusters.length ? clusters.slice() : NO_CLUSTERS,
+    diagnostics: sink.items.length ? sink.items : NO_DIAGNOSTICS,
+    canaries: served,
+  };
   if (vh) out.vh = vh;
   if (tlsHost) out.tlsHost = tlsHost;
   if (secret) out.secret = secret;
@@ -207,12 +235,13 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
 
 const NO_CLAIMS: ReadonlyMap<string, { readonly owner: ObjectRef; readonly route: string }> = new Map();
 const NO_REFS: readonly ObjectRef[] = [];
+const NO_CLUSTERS: readonly Cluster[] = Object.freeze([]) as readonly Cluster[];
 
 /** The routes in match order (compareRoutes; a stable sort), then the fallback: a new array. */
 function sortedRoutes(routes: readonly Route[], fallback: Route | undefined): Route[] {
-  const out = sortInPlace([...routes], compareRoutes);
-  if (fallback) out.push(fallback);
-  return out;
+  // Kept in the VirtualHost: exact-size arrays (a pushed-to array keeps room to grow).
+  const out = sortInPlace(routes.slice(), compareRoutes);
+  return fallback ? out.concat([fallback]) : out;
 }
 
 function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {

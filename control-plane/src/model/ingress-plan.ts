@@ -38,9 +38,12 @@ export interface PathStep {
   readonly host: string;
   /** The claim key: host, path match and custom match conditions. */
   readonly key: string;
-  readonly field: string;
-  /** For the conflict message: `host … path … (pathType)`. */
-  readonly what: string;
+  /** Where it is in the Ingress (spec.rules[rule].http.paths[path]): see pathField. */
+  readonly rule: number;
+  readonly path: number;
+  /** What the conflict message names (see pathWhat): the path matched, as the route matches it, and its pathType as written. */
+  readonly matchValue: string;
+  readonly pathType: string | undefined;
   /** Reported and resolved when the claim is not taken by an older Ingress. */
   readonly act: PlannedAction;
   /** The route served when the claim is made (absent: the path has no usable action). */
@@ -51,6 +54,16 @@ export interface PathStep {
   readonly canaryKey?: string;
   /** app-root: this path covers "/" and the Ingress redirects "/" (the first such path per host is used). */
   readonly appRoot?: { readonly key: string; readonly route: Route };
+}
+
+/** A path step's field, for diagnostics (made when one is reported, not per path). */
+export function pathField(step: { readonly rule: number; readonly path: number }): string {
+  return `spec.rules[${step.rule}].http.paths[${step.path}]`;
+}
+
+/** For the conflict message: `host … path … (pathType)`. */
+export function pathWhat(step: PathStep): string {
+  return `host ${step.host} path ${step.matchValue} (${step.pathType ?? 'ImplementationSpecific'})`;
 }
 
 export interface TlsStep {
@@ -112,14 +125,15 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
   const clusters: Cluster[] = [];
   const paths: PathStep[] = [];
 
-  const action = (backend: IngressBackend | undefined, field: string): PlannedAction => {
-    if (policy?.failClosed) return { action: { kind: 'direct', status: policy.failClosed.status, body: `xgate: ${policy.failClosed.reason}\n` }, diagnostics: [] };
+  // `field` is made only when a diagnostic is reported.
+  const action = (backend: IngressBackend | undefined, field: () => string): PlannedAction => {
+    if (policy?.failClosed) return { action: { kind: 'direct', status: policy.failClosed.status, body: `xgate: ${policy.failClosed.reason}\n` }, diagnostics: NONE };
     const imposed = policyAction(policy); // redirect or destination split (model/routing.ts)
-    if (imposed) return { action: imposed, diagnostics: [] };
+    if (imposed) return { action: imposed, diagnostics: NONE };
     const r = resolveBackend(ns, backend, store);
-    if (r.ok) return { action: { kind: 'forward', backends: [{ cluster: r.cluster.name, weight: 1 }] }, cluster: r.cluster, diagnostics: [] };
+    if (r.ok) return r; // its action is shared by every path to that Service port
     const own = new DiagnosticSink();
-    own.error(r.code, ref, r.servable ? `${r.message}; requests get 503 until it does` : r.message, field);
+    own.error(r.code, ref, r.servable ? `${r.message}; requests get 503 until it does` : r.message, field());
     return { ...(r.servable ? { action: { kind: 'direct', status: 503, body: 'xgate: backend unavailable\n' } } : {}), diagnostics: own.items };
   };
 
@@ -144,31 +158,33 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
       return;
     }
     (rulePaths ?? []).forEach((p, j) => {
-      const pf = flat(`${field}.http.paths[${j}]`);
+      // Diagnostics name the path's field; the string is made only for one.
+      const pf = (): string => `${field}.http.paths[${j}]`;
       if (!p || typeof p !== 'object') {
-        sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf);
+        sink.error('XG_INGRESS_INVALID', ref, 'a path must be an object', pf());
         return;
       }
       if (policy?.customMatchInvalid) return; // reported by the match family: serving without the conditions would take others' traffic
       const pm = routePathMatch(p.path, p.pathType, policy);
       if (!pm.ok) {
-        sink.error(pm.code, ref, pm.message, `${pf}.path`);
+        sink.error(pm.code, ref, pm.message, `${pf()}.path`);
         return;
       }
-      if (pm.warning) sink.warning('XG_INGRESS_PATH_REGEX_CHARS', ref, pm.warning, `${pf}.path`);
-      const key = flat(`${host}\u0000${pathKey(pm.match)}${matchKeySuffix(policy)}`);
+      if (pm.warning) sink.warning('XG_INGRESS_PATH_REGEX_CHARS', ref, pm.warning, `${pf()}.path`);
+      const pk = pathKey(pm.match);
+      const key = flat(`${host}\u0000${pk}${matchKeySuffix(policy)}`);
       const isAppRoot = policy?.appRoot !== undefined && !policy.failClosed && !policy.redirect && pm.match.type === 'Exact' && pm.match.value === '/';
-      const act: PlannedAction = isAppRoot ? { action: appRootAction(policy.appRoot!), diagnostics: [] } : action(p.backend, `${pf}.backend`);
-      const what = flat(`host ${host} path ${pm.match.value} (${p.pathType ?? 'ImplementationSpecific'})`);
+      const act: PlannedAction = isAppRoot ? { action: appRootAction(policy.appRoot!), diagnostics: NONE } : action(p.backend, () => `${pf()}.backend`);
       if (!act.action) {
-        paths.push({ host, key, field: pf, what, act, routeDiagnostics: [] });
+        paths.push(pathStep(host, key, i, j, pm.match.value, p.pathType, act, undefined, NONE, undefined, undefined));
         return;
       }
-      const name = flat(`${ns}/${ref.name}/${pathKey(pm.match)}`);
+      const name = flat(`${ns}/${ref.name}/${pk}`);
       const sk = specPathKey(p.path, p.pathType);
       const own = new DiagnosticSink();
-      const rp = routePolicy(policy, pm.match, act.action, own, ref, `${pf}.path`);
-      const route: Route = { name, match: routeMatch(pm.match, policy), action: act.action, source: ref, ...(rp ? { policy: rp } : {}) };
+      const rp = routePolicy(policy, pm.match, act.action, own, ref, `${pf()}.path`);
+      const match = routeMatch(pm.match, policy);
+      const route: Route = rp ? { name, match, action: act.action, source: ref, policy: rp } : { name, match, action: act.action, source: ref };
       const appRoot =
         policy?.appRoot !== undefined && !isAppRoot && !policy.failClosed && !policy.redirect && coversRoot(pm.match)
           ? {
@@ -176,23 +192,15 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
               route: { name: flat(`${ns}/${ref.name}/app-root`), match: routeMatch(APP_ROOT_PATH, policy), action: appRootAction(policy.appRoot), source: ref, ...withPolicy },
             }
           : undefined;
-      paths.push({
-        host,
-        key,
-        field: pf,
-        what,
-        act,
-        route,
-        routeDiagnostics: own.items,
-        ...(sk && !policy?.customMatch ? { canaryKey: flat(`${host}\u0000${sk}`) } : {}),
-        ...(appRoot ? { appRoot } : {}),
-      });
+      // Mostly the claim key itself (the path as written is the path matched).
+      const canaryKey = sk && !policy?.customMatch ? (sk === pk ? key : flat(`${host}\u0000${sk}`)) : undefined;
+      paths.push(pathStep(host, key, i, j, pm.match.value, p.pathType, act, route, own.items.length ? own.items : NONE, canaryKey, appRoot));
     });
   });
 
   let fallback: IngressPlan['fallback'];
   if (spec.defaultBackend !== undefined && !policy?.customMatchInvalid) {
-    const act = action(spec.defaultBackend, 'spec.defaultBackend');
+    const act = action(spec.defaultBackend, () => 'spec.defaultBackend');
     sink.items.push(...act.diagnostics);
     if (act.cluster) clusters.push(act.cluster);
     if (act.action) {
@@ -228,10 +236,32 @@ function makePlan(ing: Ingress, read: PolicyRead, store: StoreSnapshot): Ingress
   return {
     ref,
     diagnostics: sink.items,
-    clusters,
-    paths,
+    clusters: clusters.length ? clusters : NO_CLUSTERS,
+    // Kept: exact-size copies (a grown array keeps room for 17).
+    paths: paths.slice(),
     ...(fallback ? { fallback } : {}),
-    tls,
+    tls: tls.length ? tls.slice() : NO_TLS,
     ...(hostPolicy ? { hostWish: { source: ref, hosts: ingHosts, policy: hostPolicy } } : {}),
   };
+}
+
+const NONE: readonly Diagnostic[] = Object.freeze([]) as readonly Diagnostic[];
+const NO_CLUSTERS: readonly Cluster[] = Object.freeze([]) as readonly Cluster[];
+const NO_TLS: readonly TlsStep[] = Object.freeze([]) as readonly TlsStep[];
+
+/** A PathStep, every one of one shape (optional parts undefined). */
+function pathStep(
+  host: string,
+  key: string,
+  rule: number,
+  path: number,
+  matchValue: string,
+  pathType: string | undefined,
+  act: PlannedAction,
+  route: Route | undefined,
+  routeDiagnostics: readonly Diagnostic[],
+  canaryKey: string | undefined,
+  appRoot: PathStep['appRoot'],
+): PathStep {
+  return { host, key, rule, path, matchValue, pathType, act, route, routeDiagnostics, canaryKey, appRoot };
 }

@@ -16,10 +16,34 @@ export function isDnsSubdomain(s: unknown): s is string {
 /** An Ingress host: a lowercase DNS name, or `*.` followed by one (a one-label wildcard). IPs are not hosts. */
 export function isIngressHost(s: unknown): s is string {
   if (typeof s !== 'string' || s.length === 0 || s.length > 253) return false;
-  const name = s.startsWith('*.') ? s.slice(2) : s;
-  if (!SUBDOMAIN.test(name)) return false;
-  if (!name.split('.').every((l) => l.length <= 63)) return false;
-  return !/^[0-9.]+$/.test(name);
+  // One pass, no copies (every path of every Ingress asks): after an optional "*.",
+  // dot-separated labels of [a-z0-9-], each 1–63 long, starting and ending with
+  // [a-z0-9] (SUBDOMAIN with a label limit), not only digits and dots (an IP).
+  const len = s.length;
+  let i = len > 1 && s.charCodeAt(0) === 42 /* * */ && s.charCodeAt(1) === 46 /* . */ ? 2 : 0;
+  if (i === len) return false;
+  let labelStart = i;
+  let last = 46; // the character before the label: a dot
+  let letters = false;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      // A label ends: not empty, not ending with '-', at most 63 long.
+      if (last === 46 || last === 45 || i - labelStart > 63) return false;
+      labelStart = i + 1;
+    } else if (c === 45) {
+      if (last === 46) return false; // starts with '-'
+    } else if (c >= 97 && c <= 122) letters = true;
+    else if (c < 48 || c > 57) return false;
+    last = c;
+  }
+  if (last === 46 || last === 45 || len - labelStart > 63) return false;
+  return letters || hasHyphen(s);
+}
+
+/** Whether a name holds a '-' (a name of digits, dots and hyphens is not an IP). */
+function hasHyphen(s: string): boolean {
+  return s.indexOf('-') >= 0;
 }
 
 /** Characters an HTTP path may hold (RFC 3986 pchar plus '/'); anything else is refused. */

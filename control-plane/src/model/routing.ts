@@ -65,6 +65,7 @@ export function matchKeySuffix(policy: RoutePolicy | undefined): string {
 /** The route match: the path plus the Ingress's custom conditions. */
 export function routeMatch(path: PathMatch, policy: RoutePolicy | undefined): RouteMatch {
   const cm = policy?.customMatch;
+  if (!cm || (!cm.headers.length && !cm.queryParams.length)) return { path };
   return {
     path,
     ...(cm?.headers.length ? { headers: cm.headers } : {}),

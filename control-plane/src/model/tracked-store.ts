@@ -91,9 +91,28 @@ export interface ReadRecord {
 }
 
 export function readRecord(reads: readonly Read[], store: StoreSnapshot): ReadRecord {
-  const fields = new Set<Field>();
-  for (const r of reads) fields.add(r.field);
-  return { reads, maps: [...fields].map((f) => [f, store[f]] as const) };
+  // Kept as long as what was derived from them: the same read twice (an Ingress's paths
+  // to one Service) is kept once, in exact-size arrays.
+  const kept: Read[] = [];
+  const maps: (readonly [Field, unknown])[] = [];
+  for (const r of reads) {
+    if (reads.length > 32 || !kept.some((k) => k.field === r.field && k.key === r.key && k.value === r.value)) kept.push(r);
+    if (!maps.some((m) => m[0] === r.field)) maps.push(mapEntry(r.field, store[r.field]));
+  }
+  return { reads: kept.slice(), maps: maps.slice() };
+}
+
+/** One [field, map] pair per map object, shared by every record made in it. */
+const mapEntries = new WeakMap<object, readonly [Field, unknown]>();
+
+function mapEntry(field: Field, map: unknown): readonly [Field, unknown] {
+  if (typeof map !== 'object' || map === null) return [field, map];
+  let e = mapEntries.get(map);
+  if (!e || e[0] !== field) {
+    e = [field, map] as const;
+    mapEntries.set(map, e);
+  }
+  return e;
 }
 
 /** True when every read of the record gives the same answer in `store`. */
