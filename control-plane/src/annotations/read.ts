@@ -24,14 +24,68 @@ export function readIngressPolicy(ing: Ingress, ref: ObjectRef, sink: Diagnostic
   // nothing is unknown. Most Ingresses of a large cluster carry only other tools' keys.
   if (r.isEmpty()) return NO_POLICY;
   const ctx: FamilyContext = { ...pctx, ingress: ing, namespace: ref.namespace, ref };
+  // The families that read annotations only are run once per set of annotations (see PURE).
+  const signature = r.signature();
+  const hit = signature === undefined ? undefined : pureMemo.get(signature);
+  const made = hit || signature === undefined ? undefined : { route: new Array<Part>(FAMILIES.length), host: new Array<Part>(FAMILIES.length), read: [] as string[] };
+  let reported = false;
   let route: Record<string, unknown> | undefined;
   let host: Record<string, unknown> | undefined;
-  for (const family of FAMILIES) {
-    const part = family.parse(r, ctx);
+  for (let i = 0; i < FAMILIES.length; i++) {
+    const family = FAMILIES[i]!;
+    let part: Part;
+    let hostPart: Part;
+    if (hit && PURE[i]) {
+      part = hit.route[i];
+      hostPart = hit.host[i];
+    } else if (made && PURE[i]) {
+      const before = sink.items.length;
+      r.startLog();
+      part = family.parse(r, ctx);
+      hostPart = family.parseHost?.(r, ctx);
+      for (const a of r.stopLog()) made.read.push(a);
+      if (sink.items.length !== before) reported = true;
+      made.route[i] = part;
+      made.host[i] = hostPart;
+    } else {
+      part = family.parse(r, ctx);
+      hostPart = family.parseHost?.(r, ctx);
+    }
     if (part) route = { ...route, ...part };
-    const hostPart = family.parseHost?.(r, ctx);
     if (hostPart) host = { ...host, ...hostPart };
+  }
+  if (hit) r.markRead(hit.read);
+  else if (made && !reported) {
+    if (pureMemo.size >= PURE_MEMO_MAX) pureMemo.clear();
+    pureMemo.set(signature!, made);
   }
   r.reportUnknown();
   return { ...(route ? { route: route as RoutePolicy } : {}), ...(host ? { host: host as HostPolicy } : {}) };
+}
+
+type Part = Record<string, unknown> | undefined;
+
+/**
+ * Families whose parse and parseHost take the reader only: what they return and report
+ * depends on the Ingress's annotations under our prefixes alone (the reader's ref is only
+ * named in diagnostics). Ingresses made from one chart or rollout tool carry the same
+ * annotations, so their parts are worked out once per set of annotations and shared
+ * (policies are never mutated), when working them out reported nothing; the annotations
+ * they read count as read for the unknown-key report. A family that needs the Ingress,
+ * the store or the options takes `ctx` and runs for every Ingress.
+ */
+const PURE: readonly boolean[] = FAMILIES.map((f) => f.parse.length <= 1 && (f.parseHost === undefined || f.parseHost.length <= 1));
+
+/** Pure families' parts by annotation signature; cleared when full (a cache: the same results either way). */
+const pureMemo = new Map<string, { readonly route: readonly Part[]; readonly host: readonly Part[]; readonly read: readonly string[] }>();
+const PURE_MEMO_MAX = 4096;
+
+/** Forgets the shared parts (for benchmarks of a from-scratch build). */
+export function resetPolicyParts(): void {
+  pureMemo.clear();
+}
+
+/** Which families are run once per set of annotations (for tests). */
+export function pureFamilies(): readonly string[] {
+  return FAMILIES.filter((_, i) => PURE[i]).map((f) => f.name);
 }

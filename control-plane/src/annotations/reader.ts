@@ -17,6 +17,8 @@ interface Indexed {
 
 export class AnnotationReader {
   private readonly read = new Set<string>();
+  /** While logging (startLog): every annotation get() reads, repeats included. */
+  private log: string[] | undefined;
   /** Bare key → the annotations that set it under our prefixes, in READ_ORDER. Built on the first get. */
   private index: Map<string, Indexed[]> | undefined;
 
@@ -37,6 +39,7 @@ export class AnnotationReader {
     for (const { prefix, annotation, value } of entries) {
       if (!prefixes.includes(prefix)) continue;
       this.read.add(annotation);
+      this.log?.push(annotation);
       if (typeof value !== 'string') continue;
       if (!found) found = { value, annotation };
       else if (value !== found.value) {
@@ -44,6 +47,38 @@ export class AnnotationReader {
       }
     }
     return found;
+  }
+
+  /** Logs the annotations get() reads from now on, until stopLog(). */
+  startLog(): void {
+    this.log = [];
+  }
+
+  stopLog(): string[] {
+    const out = this.log ?? [];
+    this.log = undefined;
+    return out;
+  }
+
+  /** Counts annotations as read (what families read on an earlier, identical object). */
+  markRead(annotations: readonly string[]): void {
+    for (const a of annotations) this.read.add(a);
+  }
+
+  /**
+   * The annotations under our prefixes as one string (key, value, in the object's key
+   * order): two readers with the same signature give every read the same answer. Undefined
+   * when a value is not a string.
+   */
+  signature(): string | undefined {
+    let out = '';
+    for (const annotation of Object.keys(this.annotations)) {
+      if (!splitKey(annotation)) continue;
+      const value = this.annotations[annotation];
+      if (typeof value !== 'string') return undefined;
+      out += `${annotation}\u0000${value}\u0001`;
+    }
+    return out;
   }
 
   /** Whether no annotation of the object is under one of our prefixes (then every family reads nothing). */
