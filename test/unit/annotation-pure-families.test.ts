@@ -2,7 +2,8 @@
 // annotations and their parts shared: readIngressPolicy must give, for every Ingress,
 // what running every family on it gives, diagnostics included.
 import { describe, expect, it } from 'vitest';
-import { pureFamilies, readIngressPolicy, resetPolicyParts, type PolicyContext } from '../../control-plane/src/annotations/read.js';
+import { pureFamilies, readIngressPolicy, type PolicyContext } from '../../control-plane/src/annotations/read.js';
+import { resetSignatureMemos as resetPolicyParts } from '../../control-plane/src/annotations/signature-memo.js';
 import { FAMILIES } from '../../control-plane/src/annotations/families.js';
 import { AnnotationReader } from '../../control-plane/src/annotations/reader.js';
 import { DiagnosticSink, type ObjectRef } from '../../control-plane/src/diagnostics.js';
@@ -96,5 +97,25 @@ describe('families run once per set of annotations', () => {
     const b = readIngressPolicy(ingress('b', sets[0]!), { kind: 'Ingress', namespace: 'ns', name: 'b' }, new DiagnosticSink(), pctx);
     expect(b).toEqual(a);
     expect(b.route?.ipAccess ?? b).toBe(a.route?.ipAccess ?? a);
+  });
+});
+
+describe('canary configs', () => {
+  const store = pctx.store;
+  const canary = (name: string, annotations: Record<string, string>): Ingress => ingress(name, { [`${N}canary`]: 'true', ...annotations });
+
+  it('are shared by canaries with the same annotations, and every invalid one reports', async () => {
+    const { planCanary } = await import('../../control-plane/src/model/canary.js');
+    resetPolicyParts();
+    const a = planCanary(canary('a', { [`${N}canary-weight`]: '20' }), store, '*');
+    const b = planCanary(canary('b', { [`${N}canary-weight`]: '20' }), store, '*');
+    expect(a.config).toBeDefined();
+    expect(b.config).toBe(a.config);
+    expect(b.diagnostics).toEqual([]);
+    const c = planCanary(canary('c', { [`${N}canary-weight`]: 'x' }), store, '*');
+    const d = planCanary(canary('d', { [`${N}canary-weight`]: 'x' }), store, '*');
+    expect(c.config).toBeUndefined();
+    expect(c.diagnostics.map((x) => x.code)).toContain('XG_CANARY_INVALID');
+    expect(d.diagnostics.map((x) => [x.code, x.object.name])).toContainEqual(['XG_CANARY_INVALID', 'd']);
   });
 });

@@ -63,8 +63,16 @@ export type BackendProtocolResult =
  */
 export function readBackendProtocol(r: AnnotationReader, namespace: string, store: StoreSnapshot): BackendProtocolResult {
   const bp = r.get('backend-protocol');
-  const vals = Object.fromEntries(TLS_KEYS.map((k) => [k, r.get(k)])) as Record<(typeof TLS_KEYS)[number], AnnotationValue | undefined>;
-  const anyTls = TLS_KEYS.map((k) => vals[k]).find((v) => v);
+  const vals: Partial<Record<(typeof TLS_KEYS)[number], AnnotationValue>> = {};
+  let anyTls: AnnotationValue | undefined;
+  for (const k of TLS_KEYS) {
+    const v = r.get(k);
+    if (!v) continue;
+    vals[k] = v;
+    anyTls ??= v;
+  }
+  // Most Ingresses and Services set none of the keys.
+  if (!bp && !anyTls) return PLAIN;
   let protocol: BackendProtocol = 'HTTP';
   if (bp) {
     const s = bp.value.trim().toUpperCase();
@@ -149,6 +157,8 @@ export function readBackendProtocol(r: AnnotationReader, namespace: string, stor
   };
   return { ok: true, spec: { protocol, tls, annotation: bp!.annotation } };
 }
+
+const PLAIN: BackendProtocolResult = Object.freeze({ ok: true });
 
 export const backendProtocolFamily: AnnotationFamily = {
   name: 'backend-protocol',

@@ -5,6 +5,7 @@ import type { Ingress } from '../sources/k8s-types.js';
 import type { FamilyContext } from './family.js';
 import { FAMILIES } from './families.js';
 import { AnnotationReader } from './reader.js';
+import { SignatureMemo } from './signature-memo.js';
 
 export interface IngressPolicy {
   readonly route?: RoutePolicy;
@@ -26,7 +27,7 @@ export function readIngressPolicy(ing: Ingress, ref: ObjectRef, sink: Diagnostic
   const ctx: FamilyContext = { ...pctx, ingress: ing, namespace: ref.namespace, ref };
   // The families that read annotations only are run once per set of annotations (see PURE).
   const signature = r.signature();
-  const hit = signature === undefined ? undefined : pureMemo.get(signature);
+  const hit = pureMemo.get(signature);
   const made = hit || signature === undefined ? undefined : { route: new Array<Part>(FAMILIES.length), host: new Array<Part>(FAMILIES.length), read: [] as string[] };
   let reported = false;
   let route: Record<string, unknown> | undefined;
@@ -55,10 +56,7 @@ export function readIngressPolicy(ing: Ingress, ref: ObjectRef, sink: Diagnostic
     if (hostPart) host = { ...host, ...hostPart };
   }
   if (hit) r.markRead(hit.read);
-  else if (made && !reported) {
-    if (pureMemo.size >= PURE_MEMO_MAX) pureMemo.clear();
-    pureMemo.set(signature!, made);
-  }
+  else if (made && !reported) pureMemo.set(signature, made);
   r.reportUnknown();
   return { ...(route ? { route: route as RoutePolicy } : {}), ...(host ? { host: host as HostPolicy } : {}) };
 }
@@ -76,14 +74,8 @@ type Part = Record<string, unknown> | undefined;
  */
 const PURE: readonly boolean[] = FAMILIES.map((f) => f.parse.length <= 1 && (f.parseHost === undefined || f.parseHost.length <= 1));
 
-/** Pure families' parts by annotation signature; cleared when full (a cache: the same results either way). */
-const pureMemo = new Map<string, { readonly route: readonly Part[]; readonly host: readonly Part[]; readonly read: readonly string[] }>();
-const PURE_MEMO_MAX = 4096;
-
-/** Forgets the shared parts (for benchmarks of a from-scratch build). */
-export function resetPolicyParts(): void {
-  pureMemo.clear();
-}
+/** Pure families' parts by annotation signature. */
+const pureMemo = new SignatureMemo<{ readonly route: readonly Part[]; readonly host: readonly Part[]; readonly read: readonly string[] }>();
 
 /** Which families are run once per set of annotations (for tests). */
 export function pureFamilies(): readonly string[] {

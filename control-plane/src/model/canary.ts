@@ -22,6 +22,7 @@
 import { flat } from './flat.js';
 import { DiagnosticSink, type Diagnostic, type ObjectRef } from '../diagnostics.js';
 import { AnnotationReader } from '../annotations/reader.js';
+import { SignatureMemo } from '../annotations/signature-memo.js';
 import { parseCanary, cookieRegex, strayCanaryKeys, type CanaryCondition, type CanaryConfig } from '../annotations/canary.js';
 import type { Ingress } from '../sources/k8s-types.js';
 import type { StoreSnapshot } from '../sources/store.js';
@@ -75,6 +76,8 @@ export interface CanaryPlan {
   readonly paths: readonly CanaryPath[];
 }
 
+const canaryConfigs = new SignatureMemo<ReturnType<typeof parseCanary>>();
+
 const canaryPlans = new WeakMap<Ingress, { readonly reads: ReadRecord; readonly plan: CanaryPlan }>();
 
 /** What the last planCanary() of this Ingress read from the store. */
@@ -96,7 +99,15 @@ function makeCanaryPlan(ing: Ingress, store: StoreSnapshot, catchAllHost: string
   const sink = new DiagnosticSink();
   const ns = ing.metadata.namespace!;
   const ref: ObjectRef = { kind: 'Ingress', namespace: ns, name: ing.metadata.name };
-  const parsed = parseCanary(new AnnotationReader(ing.metadata.annotations ?? {}, ref, sink));
+  const reader = new AnnotationReader(ing.metadata.annotations ?? {}, ref, sink);
+  // The canary config depends on the annotations alone: shared by canaries with the same ones.
+  const signature = reader.signature();
+  let parsed = canaryConfigs.get(signature);
+  if (!parsed) {
+    const before = sink.items.length;
+    parsed = parseCanary(reader);
+    if (sink.items.length === before) canaryConfigs.set(signature, parsed);
+  }
   if (!parsed.ok) return { ref, diagnostics: sink.items, paths: [] };
   const paths: CanaryPath[] = [];
   const spec = ing.spec ?? {};

@@ -1,5 +1,5 @@
 // The pure pipeline: store snapshot → model → Envoy resources, with diagnostics.
-import { resetPolicyParts } from '../annotations/read.js';
+import { resetSignatureMemos } from '../annotations/signature-memo.js';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { buildModel, withFreshModelBuilder } from '../model/build.js';
 import { buildEndpoints, resetEndpoints } from '../model/endpoints.js';
@@ -47,6 +47,6 @@ export function fromScratch<T>(fn: () => T): T {
   forgetPairVerdicts();
   resetTranslation();
   resetConsistency();
-  resetPolicyParts();
+  resetSignatureMemos();
   return withFreshModelBuilder(fn);
 }
