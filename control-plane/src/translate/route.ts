@@ -42,8 +42,31 @@ export function translateRoute(r: Route, authority?: JsonObject): JsonObject {
   }
   if (r.match.queryParams?.length) match['query_parameters'] = r.match.queryParams.map(queryMatcher);
   const out: JsonObject = { name: r.name, match };
+  if (r.policy === undefined && r.action.kind === 'forward') {
+    // Nothing will add to its action: the routes forwarding with one action object share its translation.
+    out['route'] = sharedForward(r.action);
+    return out;
+  }
   setAction(out, r.action);
   applyRoutePolicies(r.policy, out);
+  return out;
+}
+
+/**
+ * A forward action's RouteAction, one per action object, for routes without a policy (the
+ * policy translators add to the RouteAction of the route they are given; without a policy
+ * none runs). The model shares an action between the paths to one Service port.
+ */
+const forwards = new WeakMap<RouteAction, JsonObject>();
+
+function sharedForward(a: Extract<RouteAction, { kind: 'forward' }>): JsonObject {
+  let out = forwards.get(a);
+  if (!out) {
+    const holder: JsonObject = {};
+    setAction(holder, a);
+    out = holder['route'] as JsonObject;
+    forwards.set(a, out);
+  }
   return out;
 }
 
