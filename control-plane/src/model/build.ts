@@ -261,8 +261,8 @@ export class ModelBuilder {
       ...(plan ? { plan } : {}),
       ...(canary ? { canary } : {}),
       hosts,
-      clusters: [...read.clusters, ...(plan?.clusters ?? [])],
-      diagnostics: [...read.diagnostics, ...(plan?.diagnostics ?? []), ...(canary?.diagnostics ?? [])],
+      clusters: joined(read.clusters, plan?.clusters),
+      diagnostics: joined(joined(read.diagnostics, plan?.diagnostics), canary?.diagnostics),
       reads: readsOf(o.ing, plan !== undefined, canary !== undefined),
       seen: 0,
     };
@@ -721,4 +721,10 @@ export function withFreshModelBuilder<T>(fn: () => T): T {
   } finally {
     builder = saved;
   }
+}
+
+/** Two lists as one: either one itself when the other is empty (lists are never mutated). */
+function joined<T>(a: readonly T[], b: readonly T[] | undefined): readonly T[] {
+  if (!b || b.length === 0) return a;
+  return a.length === 0 ? b : a.concat(b);
 }

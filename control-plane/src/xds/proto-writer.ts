@@ -230,6 +230,19 @@ class FieldInfo {
   message(): TypeInfo {
     return (this.messageInfo ??= infoOf(this.messageType!));
   }
+
+  /** The enum name last looked up, and its number. */
+  lastEnumName: string | undefined = undefined;
+  lastEnumValue: number | undefined = undefined;
+
+  enumValue(name: string): number | undefined {
+    const x = this.enumValues!.get(name);
+    if (x !== undefined) {
+      this.lastEnumName = name;
+      this.lastEnumValue = x;
+    }
+    return x;
+  }
 }
 
 const infos = new WeakMap<protobuf.Type, TypeInfo>();
@@ -683,7 +696,8 @@ function writeScalar(f: FieldInfo, v: Json | undefined, tag: number): void {
   switch (f.kind) {
     case K_ENUM: {
       let x: number | undefined;
-      if (typeof v === 'string') x = f.enumValues!.get(v);
+      // The same name as last time for this field, mostly (a constant of the translator).
+      if (typeof v === 'string') x = v === f.lastEnumName ? f.lastEnumValue : f.enumValue(v);
       else if (typeof v === 'number' && f.enumNumbers!.has(v) && Number.isInteger(v)) x = v;
       if (x === undefined) throw new Fail(`${JSON.stringify(v)} is not a value of enum ${f.enumName}`);
       return writeInt32(tag, x | 0);
