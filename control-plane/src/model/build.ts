@@ -650,43 +650,62 @@ function lowerBound(names: readonly string[], name: string): number {
  * in use, so it stays the same object while it is used.
  */
 class Counted<T extends object> {
-  private readonly byName = new Map<string, Map<T, number>>();
-  /** The object kept per name: the first key of its byName map (read without an iterator). */
+  /**
+   * Per name, its objects and how many uses each has, in the order they were first added:
+   * mostly one object (the model gives one cluster object per Service port), so the first
+   * is held inline and a Map is made only for a second object of the same name.
+   */
+  private readonly byName = new Map<string, { first: T; n: number; more?: Map<T, number> }>();
+  /** The object kept per name: the first in that order. */
   private readonly kept = new Map<string, T>();
   private readonly names_ = new SortedNames();
   private cache: T[] | undefined;
 
   add(name: string, obj: T): void {
-    let m = this.byName.get(name);
-    if (!m) {
-      this.byName.set(name, (m = new Map()));
+    const u = this.byName.get(name);
+    if (!u) {
+      this.byName.set(name, { first: obj, n: 1 });
       this.kept.set(name, obj);
       this.names_.add(name);
-      m.set(obj, 1);
       this.cache = undefined;
       return;
     }
-    const n = m.get(obj) ?? 0;
-    m.set(obj, n + 1);
+    if (u.first === obj) {
+      u.n++;
+      return;
+    }
+    const more = (u.more ??= new Map());
+    more.set(obj, (more.get(obj) ?? 0) + 1);
   }
 
   remove(name: string, obj: T): void {
-    const m = this.byName.get(name);
-    const n = m?.get(obj);
-    if (!m || n === undefined) return;
-    if (n > 1) m.set(obj, n - 1);
-    else {
-      m.delete(obj);
-      if (!m.size) {
-        this.byName.delete(name);
-        this.kept.delete(name);
-        this.names_.delete(name);
-        this.cache = undefined;
-      } else if (this.kept.get(name) === obj) {
-        this.kept.set(name, m.keys().next().value as T);
-        this.cache = undefined;
-      }
+    const u = this.byName.get(name);
+    if (!u) return;
+    if (u.first !== obj) {
+      const n = u.more?.get(obj);
+      if (n === undefined) return;
+      if (n > 1) u.more!.set(obj, n - 1);
+      else u.more!.delete(obj);
+      return;
     }
+    if (u.n > 1) {
+      u.n--;
+      return;
+    }
+    // The first object's last use: the next one (in the order they came) is kept.
+    const next = u.more?.entries().next();
+    if (next && !next.done) {
+      const [o, n] = next.value;
+      u.more!.delete(o);
+      u.first = o;
+      u.n = n;
+      this.kept.set(name, o);
+    } else {
+      this.byName.delete(name);
+      this.kept.delete(name);
+      this.names_.delete(name);
+    }
+    this.cache = undefined;
   }
 
   /** The object kept for a name. */

@@ -132,7 +132,9 @@ export function replayHost(host: string, primaries: readonly HostPrimary[], cana
         continue;
       }
       for (const d of step.act.diagnostics) sink.items.push(d);
-      if (step.act.cluster) clusters.push(step.act.cluster);
+      // Once per cluster object (the paths to one Service port share it).
+      const c = step.act.cluster;
+      if (c && !clusters.includes(c)) clusters.push(c);
       const route = step.route;
       if (!route) continue;
       pathClaims.set(step.key, owner);
