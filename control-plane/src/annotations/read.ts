@@ -24,7 +24,8 @@ export function readIngressPolicy(ing: Ingress, ref: ObjectRef, sink: Diagnostic
   // contract, checked family by family in test/unit/annotation-families.test.ts), and
   // nothing is unknown. Most Ingresses of a large cluster carry only other tools' keys.
   if (r.isEmpty()) return NO_POLICY;
-  const ctx: FamilyContext = { ...pctx, ingress: ing, namespace: ref.namespace, ref };
+  // Field by field: a spread of the caller's object is a slow copy per Ingress.
+  const ctx: FamilyContext = { store: pctx.store, diagnosticsOnly: pctx.diagnosticsOnly, useBackend: pctx.useBackend, external: pctx.external, ingress: ing, namespace: ref.namespace, ref };
   // The families that read annotations only are run once per set of annotations (see PURE).
   const signature = r.signature();
   const hit = pureMemo.get(signature);
@@ -52,8 +53,9 @@ export function readIngressPolicy(ing: Ingress, ref: ObjectRef, sink: Diagnostic
       part = family.parse(r, ctx);
       hostPart = family.parseHost?.(r, ctx);
     }
-    if (part) route = { ...route, ...part };
-    if (hostPart) host = { ...host, ...hostPart };
+    // Later families' fields win, as with spreads, without copying the policy per family.
+    if (part) route = Object.assign(route ?? {}, part);
+    if (hostPart) host = Object.assign(host ?? {}, hostPart);
   }
   if (hit) r.markRead(hit.read);
   else if (made && !reported) pureMemo.set(signature, made);

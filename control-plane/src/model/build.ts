@@ -258,8 +258,8 @@ export class ModelBuilder {
     const next: IngressState = {
       ordered: o,
       read,
-      ...(plan ? { plan } : {}),
-      ...(canary ? { canary } : {}),
+      plan,
+      canary,
       hosts,
       clusters: joined(read.clusters, plan?.clusters),
       diagnostics: joined(joined(read.diagnostics, plan?.diagnostics), canary?.diagnostics),
