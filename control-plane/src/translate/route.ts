@@ -42,9 +42,10 @@ export function translateRoute(r: Route, authority?: JsonObject): JsonObject {
   }
   if (r.match.queryParams?.length) match['query_parameters'] = r.match.queryParams.map(queryMatcher);
   const out: JsonObject = { name: r.name, match };
-  if (r.policy === undefined && r.action.kind === 'forward') {
-    // Nothing will add to its action: the routes forwarding with one action object share its translation.
-    out['route'] = sharedForward(r.action);
+  const a = r.action;
+  if (r.policy === undefined && a.kind === 'forward' && a.backends.length === 1 && (a.totalWeight === undefined || a.backends[0]!.weight === a.totalWeight)) {
+    // Nothing will add to its RouteAction: the routes to one cluster share it (see forwardTo).
+    out['route'] = forwardTo(a.backends[0]!.cluster);
     return out;
   }
   setAction(out, r.action);
@@ -53,21 +54,24 @@ export function translateRoute(r: Route, authority?: JsonObject): JsonObject {
 }
 
 /**
- * A forward action's RouteAction, one per action object, for routes without a policy (the
- * policy translators add to the RouteAction of the route they are given; without a policy
- * none runs). The model shares an action between the paths to one Service port.
+ * `{ cluster }`, one object per cluster name while a translation lasts (startRouteBatch),
+ * for routes without a policy: the policy translators add to the RouteAction of the
+ * route they are given, and without a policy none runs.
  */
-const forwards = new WeakMap<RouteAction, JsonObject>();
+let forwards = new Map<string, JsonObject>();
 
-function sharedForward(a: Extract<RouteAction, { kind: 'forward' }>): JsonObject {
-  let out = forwards.get(a);
+function forwardTo(cluster: string): JsonObject {
+  let out = forwards.get(cluster);
   if (!out) {
-    const holder: JsonObject = {};
-    setAction(holder, a);
-    out = holder['route'] as JsonObject;
-    forwards.set(a, out);
+    out = { cluster };
+    forwards.set(cluster, out);
   }
   return out;
+}
+
+/** Starts a translation: the shared RouteActions of the last one are let go. */
+export function startRouteBatch(): void {
+  if (forwards.size) forwards = new Map();
 }
 
 /** A new RouteMatch object with the path matcher (the caller adds to it). */

@@ -8,7 +8,7 @@ import { HTTP_ROUTE_CONFIG, apiListener, httpListener, httpsListeners, httpsRout
 import { ROUTE_SHARD_HEADER, ShardSplit, routeShardName, routeShardOf, shardScopes } from './route-shards.js';
 import type { TranslateOptions } from './options.js';
 import { resourceName, type EnvoyResources, type GroupResources } from './resources.js';
-import { proxylessRouteConfiguration, translateRouteConfiguration, translateVirtualHost } from './route.js';
+import { proxylessRouteConfiguration, startRouteBatch, translateRouteConfiguration, translateVirtualHost } from './route.js';
 import { translateSecret } from './secret.js';
 import { contributedResources, resetContributions } from './contributions.js';
 import { sameData } from '../model/same-data.js';
@@ -41,6 +41,7 @@ export const ALL_GROUPS: ReadonlySet<string> = new Set([ENVOY_GROUP, GRPC_GROUP]
  * when known: the lists derived from that one are patched there instead of compared.
  */
 export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions, groups: ReadonlySet<string> = ALL_GROUPS, changes?: ModelChanges): GroupResources {
+  startRouteBatch();
   const clusters = clusterList.map(model.clusters, clusterReuse.get);
   clusterReuse.prune(model.clusters, clusters);
   const cla = translateGroupEndpoints(endpoints, groups);
