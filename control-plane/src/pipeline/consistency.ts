@@ -29,9 +29,22 @@ const collectListener: Collect = (key, value, parent, out) => {
 };
 
 const collectRoute: Collect = (key, value, parent, out) => {
-  if (key === 'cluster' && typeof value === 'string') out.push([2, value]);
-  if (key === 'name' && typeof value === 'string' && 'weight' in parent) out.push([3, value]);
+  if (key === 'cluster' && typeof value === 'string') pushRef(out, 2, value);
+  if (key === 'name' && typeof value === 'string' && 'weight' in parent) pushRef(out, 3, value);
 };
+
+/**
+ * Adds a ref unless one of the last few is the same (a host's routes to one Service are
+ * mostly next to each other): the counts are of refs per object, added and taken away
+ * alike, so what matters is which names are referred to, not how often.
+ */
+function pushRef(out: Ref[], kind: 2 | 3, name: string): void {
+  for (let i = out.length - 1, stop = Math.max(0, out.length - 4); i >= stop; i--) {
+    const r = out[i]!;
+    if (r[0] === kind && r[1] === name) return;
+  }
+  out.push([kind, name]);
+}
 
 /**
  * The problems of a group's resources (none: consistent). Incremental: the names each kind
