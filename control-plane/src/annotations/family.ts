@@ -46,6 +46,11 @@ export interface AnnotationFamily {
    * A security family whose value is unusable returns `{ failClosed: … }`. Without any
    * of its keys set it returns undefined and reports nothing: an
    * Ingress without any key under our prefixes skips the families altogether.
+   *
+   * A family whose parse (and parseHost) take the reader only depends on the annotation
+   * values alone: readIngressPolicy works its parts out once per set of annotations and
+   * shares them between Ingresses (annotations/read.ts). One that needs the Ingress, the
+   * store, the namespace or anything else declares `ctx` and runs for every Ingress.
    */
   parse(r: AnnotationReader, ctx: FamilyContext): Partial<RoutePolicy> | undefined;
   /**
