@@ -29,7 +29,7 @@ import type { StoreSnapshot } from '../sources/store.js';
 import { resolveBackend } from './backends.js';
 import type { Cluster, HeaderMatch, Route, RouteAction, RouteMatch, WeightedBackend } from './ir.js';
 import { isIngressHost } from './names.js';
-import { specPathKey } from './routing.js';
+import { pathField, specPathKey } from './routing.js';
 import { readRecord, recordHolds, trackStore, type Read, type ReadRecord } from './tracked-store.js';
 import { sortInPlace } from './small-sort.js';
 
@@ -48,7 +48,7 @@ interface Applied {
   readonly ref: ObjectRef;
   readonly config: CanaryConfig;
   readonly cluster: string;
-  /** The canary path it comes from (its field, for diagnostics: canaryField). */
+  /** The canary path it comes from (its field, for diagnostics: pathField). */
   readonly at: CanaryPath;
 }
 
@@ -61,7 +61,7 @@ interface CanaryPath {
   readonly key: string;
   readonly host: string;
   readonly specKey: string;
-  /** Where it is in the Ingress (spec.rules[rule].http.paths[path]) and its pathType as written: see canaryField, canaryWhere. */
+  /** Where it is in the Ingress (spec.rules[rule].http.paths[path]) and its pathType as written: see pathField, canaryWhere. */
   readonly rule: number;
   readonly path: number;
   readonly pathType: string | undefined;
@@ -175,11 +175,11 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
     for (const cp of plan.paths) {
       const claim = input.claims.get(cp.key);
       if (!claim) {
-        sink.error('XG_CANARY_NO_PRIMARY', ref, `${canaryWhere(cp)} has no primary Ingress (one without the canary annotation, same host, path and pathType, in namespace ${ns}); a canary is not served alone`, canaryField(cp));
+        sink.error('XG_CANARY_NO_PRIMARY', ref, `${canaryWhere(cp)} has no primary Ingress (one without the canary annotation, same host, path and pathType, in namespace ${ns}); a canary is not served alone`, pathField(cp));
         continue;
       }
       if (claim.owner.namespace !== ns) {
-        sink.error('XG_CANARY_NAMESPACE', ref, `${canaryWhere(cp)} is served by Ingress ${claim.owner.namespace}/${claim.owner.name}; a canary must be in its primary's namespace (${claim.owner.namespace}), so this canary path is not served`, canaryField(cp));
+        sink.error('XG_CANARY_NAMESPACE', ref, `${canaryWhere(cp)} is served by Ingress ${claim.owner.namespace}/${claim.owner.name}; a canary must be in its primary's namespace (${claim.owner.namespace}), so this canary path is not served`, pathField(cp));
         continue;
       }
       if ('diagnostic' in cp.backend) {
@@ -202,7 +202,7 @@ export function mergeCanaries(input: CanaryMergeInput): ObjectRef[] {
     const index = hr ? hr.routes.findIndex((r) => r.name === g.route) : -1;
     if (!hr || index < 0) {
       // The claim exists but its route was not built: the primary's backend is unusable.
-      for (const c of g.canaries) sink.error('XG_CANARY_NO_PRIMARY', c.ref, `host ${g.host} path ${g.key}: the primary Ingress ${g.owner.namespace}/${g.owner.name} serves no route there; a canary is not served alone`, canaryField(c.at));
+      for (const c of g.canaries) sink.error('XG_CANARY_NO_PRIMARY', c.ref, `host ${g.host} path ${g.key}: the primary Ingress ${g.owner.namespace}/${g.owner.name} serves no route there; a canary is not served alone`, pathField(c.at));
       continue;
     }
     const routes = canaryRoutesOf(hr.routes[index]!, g.canaries, sink);
@@ -250,12 +250,12 @@ function sameApplied(a: readonly Applied[], b: readonly Applied[]): boolean {
 /** The routes that replace `primary`: every canary's match routes, then the (weighted) primary. */
 function canaryRoutes(primary: Route, canaries: readonly Applied[], sink: DiagnosticSink): Route[] | undefined {
   if (primary.policy?.failClosed) {
-    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} fails closed (${primary.policy.failClosed.reason}); its canary is not served, so it cannot bypass the primary's policy`, canaryField(c.at));
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} fails closed (${primary.policy.failClosed.reason}); its canary is not served, so it cannot bypass the primary's policy`, pathField(c.at));
     return undefined;
   }
   if (primary.action.kind === 'redirect') {
     // As in ingress-nginx, a redirect is answered before any backend (canary or not) is chosen.
-    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} answers every request with a redirect (${primary.action.code}); its canary is not served`, canaryField(c.at));
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `the primary route ${primary.name} answers every request with a redirect (${primary.action.code}); its canary is not served`, pathField(c.at));
     return undefined;
   }
   const out: Route[] = [];
@@ -308,7 +308,7 @@ function weighted(primary: Route, canaries: readonly Applied[], sink: Diagnostic
   if (!canaries.length) return primary;
   if (primary.action.kind !== 'forward') {
     const how = primary.action.kind === 'direct' ? `directly (${primary.action.status})` : `with a redirect (${primary.action.code})`;
-    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `canary-weight: the primary route ${primary.name} answers ${how} instead of forwarding, so no share of its traffic can be given to the canary`, canaryField(c.at));
+    for (const c of canaries) sink.warning('XG_CANARY_IGNORED', c.ref, `canary-weight: the primary route ${primary.name} answers ${how} instead of forwarding, so no share of its traffic can be given to the canary`, pathField(c.at));
     return primary;
   }
   let d = 1;
@@ -320,7 +320,7 @@ function weighted(primary: Route, canaries: readonly Applied[], sink: Diagnostic
   if (sum > d) {
     const pct = (x: number) => `${Math.round((x * 10000) / d) / 100} %`;
     const asked = canaries.map((c, i) => `${c.ref.name} ${pct(shares[i]!)}`).join(', ');
-    for (const c of canaries) sink.warning('XG_CANARY_WEIGHT_OVERFLOW', c.ref, `the canaries of ${primary.name} ask for ${pct(sum)} of its traffic (${asked}); they are normalised proportionally and the primary gets none`, canaryField(c.at));
+    for (const c of canaries) sink.warning('XG_CANARY_WEIGHT_OVERFLOW', c.ref, `the canaries of ${primary.name} ask for ${pct(sum)} of its traffic (${asked}); they are normalised proportionally and the primary gets none`, pathField(c.at));
   }
   const primaryShare = Math.max(0, d - sum);
   const pb = primary.action.backends;
@@ -340,11 +340,6 @@ function joined(a: readonly HeaderMatch[] | undefined, b: readonly HeaderMatch[]
   if (!a || !a.length) return b ? (b as HeaderMatch[]) : a ? [] : undefined;
   if (!b || !b.length) return a as HeaderMatch[];
   return a.concat(b);
-}
-
-/** A canary path's field, for diagnostics (made when one is reported). */
-function canaryField(cp: CanaryPath): string {
-  return `spec.rules[${cp.rule}].http.paths[${cp.path}]`;
 }
 
 /** A canary path as diagnostics name it: `host … path … (pathType)`. */

@@ -56,11 +56,6 @@ export interface PathStep {
   readonly appRoot?: { readonly key: string; readonly route: Route };
 }
 
-/** A path step's field, for diagnostics (made when one is reported, not per path). */
-export function pathField(step: { readonly rule: number; readonly path: number }): string {
-  return `spec.rules[${step.rule}].http.paths[${step.path}]`;
-}
-
 /** For the conflict message: `host … path … (pathType)`. */
 export function pathWhat(step: PathStep): string {
   return `host ${step.host} path ${step.matchValue} (${step.pathType ?? 'ImplementationSpecific'})`;

@@ -200,3 +200,8 @@ function wantsHttpsRedirect(r: Route, hostHasTls: boolean): boolean {
 function redirectOf(r: Route, name: string, match: RouteMatch): Route {
   return { name, match: { ...match, headers: [...(match.headers ?? []), PLAIN_HTTP] }, action: TO_HTTPS, source: r.source };
 }
+
+/** The field of an Ingress path (spec.rules[rule].http.paths[path]), for diagnostics: made when one is reported, not kept per path. */
+export function pathField(at: { readonly rule: number; readonly path: number }): string {
+  return `spec.rules[${at.rule}].http.paths[${at.path}]`;
+}
