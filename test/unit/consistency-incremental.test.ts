@@ -174,4 +174,50 @@ describe('checkConsistency (incremental)', () => {
     expect(checkConsistency({ ...r, endpoints: endpoints.slice(1) })).toEqual(['cluster c0 has no endpoints resource']);
     expect(checkConsistency(r)).toEqual([]);
   });
+
+  it('checks per-route filter configs and HTTP filters shared by many objects wherever they are', () => {
+    // One object per filter shared by many routes (an Ingress's per-route config) and by
+    // many filter chains (TLS hosts with the same filters): their refs are kept per object.
+    const perRoute: JsonObject = { '@type': 'type.googleapis.com/x.PerRoute', service: { cluster: 'auth' } };
+    const httpFilter: JsonObject = { name: 'authz', typed_config: { '@type': 'type.googleapis.com/x.Filter', grpc_service: { cluster: 'authz' } } };
+    const chain = (route: string): JsonObject => ({ filters: [{ typed_config: { rds: { route_config_name: route }, http_filters: [httpFilter, { name: 'router' }] } }] });
+    const vhost = (i: number): JsonObject => ({
+      name: `h${i}`,
+      routes: [
+        { name: `r${i}a`, route: { cluster: 'app' }, typed_per_filter_config: { authz: perRoute } },
+        { name: `r${i}b`, route: { weighted_clusters: { clusters: [{ name: 'app', weight: 1, typed_per_filter_config: { authz: perRoute } }] } } },
+      ],
+      typed_per_filter_config: { authz: perRoute },
+    });
+    const cluster = (name: string): JsonObject => ({ name, type: 'STATIC' });
+    const r: EnvoyResources = {
+      listeners: [{ name: 'l', filter_chains: [chain('http'), chain('https/h0')] }],
+      routes: [
+        { name: 'http', virtual_hosts: [vhost(0), vhost(1), vhost(2)] },
+        { name: 'https/h0', virtual_hosts: [vhost(3)] },
+      ],
+      clusters: ['app', 'auth', 'authz'].map(cluster),
+      endpoints: [],
+      secrets: [],
+    };
+    const same = (x: EnvoyResources) => expect([...new Set(checkConsistency(x))].sort()).toEqual([...new Set(reference(x))].sort());
+    expect(checkConsistency(r)).toEqual([]);
+    for (const group of ['shared-a', undefined]) {
+      const check = (x: EnvoyResources) => (group ? checkConsistency(x, group) : checkConsistency(x));
+      expect(check(r)).toEqual([]);
+      const noAuth = { ...r, clusters: ['app', 'authz'].map(cluster) };
+      expect([...new Set(check(noAuth))].sort()).toEqual(['route configuration http refers to missing cluster auth', 'route configuration https/h0 refers to missing cluster auth']);
+      same(noAuth);
+      const noAuthz = { ...r, clusters: ['app', 'auth'].map(cluster) };
+      expect([...new Set(check(noAuthz))]).toEqual(['listener l refers to missing cluster authz']);
+      same(noAuthz);
+      expect(check(r)).toEqual([]);
+      // A new per-route config object (another cluster) in one virtual host only.
+      const other: JsonObject = { ...vhost(1), typed_per_filter_config: { authz: { '@type': 'type.googleapis.com/x.PerRoute', service: { cluster: 'auth2' } } } };
+      const changed = { ...r, routes: [{ name: 'http', virtual_hosts: [vhost(0), other, vhost(2)] }, r.routes[1]!] };
+      expect(check(changed)).toEqual(['route configuration http refers to missing cluster auth2']);
+      same(changed);
+      expect(check(r)).toEqual([]);
+    }
+  });
 });

@@ -351,8 +351,48 @@ function walkObject(v: Record<string, Json>, collect: Collect, memo: WeakMap<obj
     // A route's match (RouteMatch: paths, headers, query parameters, runtime fractions…)
     // names no cluster: a third of a route configuration's objects, not walked.
     if (k === 'match' && collect === collectRoute) continue;
+    if (k === 'typed_per_filter_config' && isObject(x)) {
+      for (const name in x) {
+        if (!Object.prototype.hasOwnProperty.call(x, name)) continue;
+        const cfg = x[name]!;
+        collect(name, cfg, x, out);
+        if (isObject(cfg)) appendShared(cfg, collect, out);
+        else walkValue(cfg, collect, memo, out, false);
+      }
+      continue;
+    }
+    if (k === 'http_filters' && Array.isArray(x)) {
+      for (const f of x) {
+        if (isObject(f)) appendShared(f, collect, out);
+        else walkValue(f, collect, memo, out, false);
+      }
+      continue;
+    }
     walkValue(x, collect, memo, out, top);
   }
+}
+
+/**
+ * Per-route filter configs (an Ingress's routes share one object per filter) and a
+ * connection manager's HTTP filters (TLS hosts with the same filters share them) are met
+ * many times in a build: 23k objects met 227k times among the routes, 27 met 29k times
+ * among the filter chains at 10k Ingresses. Their refs are kept per object (objects are
+ * never mutated once translated, and a subtree's refs depend on it alone).
+ */
+const sharedRefs = new Map<Collect, WeakMap<object, readonly Ref[]>>();
+
+function appendShared(v: JsonObject, collect: Collect, out: Ref[]): void {
+  let memo = sharedRefs.get(collect);
+  if (!memo) sharedRefs.set(collect, (memo = new WeakMap()));
+  let refs = memo.get(v);
+  if (!refs) {
+    const own: Ref[] = [];
+    walkObject(v, collect, memo, own, false);
+    refs = own.length ? own : NONE;
+    memo.set(v, refs);
+  }
+  if (collect === collectRoute) for (let i = 0; i < refs.length; i++) pushRef(out, refs[i]![0] as 2 | 3, refs[i]![1]);
+  else for (let i = 0; i < refs.length; i++) out.push(refs[i]!);
 }
 
 function walkValue(x: Json, collect: Collect, memo: WeakMap<object, readonly Ref[]>, out: Ref[], top: boolean): void {
