@@ -384,13 +384,7 @@ const sharedRefs = new Map<Collect, WeakMap<object, readonly Ref[]>>();
 function appendShared(v: JsonObject, collect: Collect, out: Ref[]): void {
   let memo = sharedRefs.get(collect);
   if (!memo) sharedRefs.set(collect, (memo = new WeakMap()));
-  let refs = memo.get(v);
-  if (!refs) {
-    const own: Ref[] = [];
-    walkObject(v, collect, memo, own, false);
-    refs = own.length ? own : NONE;
-    memo.set(v, refs);
-  }
+  const refs = refsOf(v, collect, memo);
   if (collect === collectRoute) for (let i = 0; i < refs.length; i++) pushRef(out, refs[i]![0] as 2 | 3, refs[i]![1]);
   else for (let i = 0; i < refs.length; i++) out.push(refs[i]!);
 }
