@@ -25,6 +25,7 @@ import { benchCert } from './cert.js';
 import { CHANGE_KINDS, changeTargets, generate, modifyIngress, rng, type ChangeKind, type Generated } from './generate.js';
 import { profile, saveProfile, summarize, type Category, type ProfileSummary } from './profile.js';
 import { gc, memory, round, stats, table, timestamp, type MemorySample, type Stats } from './report.js';
+import { GcPauseRecorder, type GcPauses } from './gc-pauses.js';
 
 export interface B1Options {
   /** Numbers of Ingresses. */
@@ -116,6 +117,11 @@ export interface SizeResult {
     /** CPU time per sample (this process, all threads). */
     readonly cpuSamplesMs: readonly number[];
     readonly cpuStats: Stats;
+    /** The collector's pauses of the main thread in each sample (bench/gc-pauses.ts). */
+    readonly gcSamples: readonly GcPauses[];
+    /** Per sample: wall time minus the collector's pauses (the program's own time). */
+    readonly mutatorSamplesMs: readonly number[];
+    readonly gcStats: { readonly scavengeMs: Stats; readonly markCompactMs: Stats; readonly totalMs: Stats; readonly mutatorMs: Stats };
     readonly resourcesPerSecond: number;
     readonly ingressesPerSecond: number;
     readonly encodedMiBPerSecond: number;
@@ -260,6 +266,8 @@ async function runSize(
   }
   const fullMs: number[] = [];
   const fullCpuMs: number[] = [];
+  const fullGc: GcPauses[] = [];
+  const recorder = new GcPauseRecorder().start();
   for (let i = 0; i < opts.fullRepeats; i++) {
     // As at start-up, only the store is held during a full translation: the last run's
     // result is let go first (not collected: no GC is forced).
@@ -268,9 +276,13 @@ async function runSize(
     const c0 = process.cpuUsage();
     t = performance.now();
     last = fromScratch(() => rebuild(input, new SnapshotEncoder()));
-    fullMs.push(round(performance.now() - t));
+    const end = performance.now();
+    fullMs.push(round(end - t));
     fullCpuMs.push(cpuMs(c0));
+    fullGc.push(await recorder.pausesIn({ start: t, end }));
   }
+  recorder.stop();
+  const mutatorMs = fullMs.map((ms, i) => round(ms - fullGc[i]!.totalMs));
   const resources = countResources(last.result.resources, last.snapshots);
   const fullStats = stats(fullMs);
   last = undefined as unknown as typeof last; // only the store stays for the memory reading and the stages below
@@ -278,6 +290,17 @@ async function runSize(
   gc();
   const afterFull = memory();
   log(`B1 N=${n}: full ${fullStats.median} ms, CPU ${stats(fullCpuMs).median} ms (median of ${fullMs.length}; first run ${firstRunMs} ms)`);
+  const gcStats = {
+    scavengeMs: stats(fullGc.map((g) => g.minor.ms)),
+    markCompactMs: stats(fullGc.map((g) => g.major.ms)),
+    totalMs: stats(fullGc.map((g) => g.totalMs)),
+    mutatorMs: stats(mutatorMs),
+  };
+  log(
+    `B1 N=${n}: full runs' GC pauses (median): scavenges ${gcStats.scavengeMs.median} ms (${stats(fullGc.map((g) => g.minor.count)).median} of them), ` +
+      `mark-compact ${gcStats.markCompactMs.median} ms (in ${fullGc.filter((g) => g.major.count > 0).length} of ${fullGc.length} runs), all ${gcStats.totalMs.median} ms; ` +
+      `wall − GC ${gcStats.mutatorMs.median} ms (${gcStats.mutatorMs.min}–${gcStats.mutatorMs.max})`,
+  );
 
   const fullPhases = medianPhases(Array.from({ length: opts.phaseRepeats }, () => {
     const fresh = freshSnapshot();
@@ -372,6 +395,9 @@ async function runSize(
       stats: fullStats,
       cpuSamplesMs: fullCpuMs,
       cpuStats: stats(fullCpuMs),
+      gcSamples: fullGc,
+      mutatorSamplesMs: mutatorMs,
+      gcStats,
       resourcesPerSecond: Math.round(resources.distinct / seconds),
       ingressesPerSecond: Math.round(n / seconds),
       encodedMiBPerSecond: round(resources.distinctBytes / (1024 * 1024) / seconds, 1),

@@ -9,6 +9,7 @@
 //   git worktree add /tmp/base <commit> && (cd /tmp/base && ln -s "$PWD/node_modules" . && npx tsc -p .)
 //   node --expose-gc scripts/ab-full-build.mjs /tmp/base/dist dist [pairs=8] [ingresses=10000]
 import { resolve } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
 const [a, b, pairsArg, nArg] = process.argv.slice(2);
@@ -44,8 +45,18 @@ async function side(dir) {
       for (const [g, x] of Object.entries(r.resources)) checkConsistency(x, g);
       return new SnapshotEncoder().buildGroups(r.resources);
     });
-  return { prepare, run, wall: [], cpu: [] };
+  return { prepare, run, wall: [], cpu: [], mutator: [] };
 }
+
+// The collector's pauses of the main thread (perf_hooks gc entries), to give each run's
+// wall time without them: the program's own time, which a mark-compact landing in one
+// side's run does not blur.
+const gcEntries = [];
+new PerformanceObserver((list) => gcEntries.push(...list.getEntries())).observe({ entryTypes: ['gc'] });
+const pausedIn = async (start, end) => {
+  await new Promise((r) => setTimeout(r, 20));
+  return gcEntries.filter((e) => e.startTime >= start && e.startTime < end).reduce((a, e) => a + e.duration, 0);
+};
 
 const sides = { A: await side(a), B: await side(b) };
 for (const s of Object.values(sides)) s.run(s.prepare()); // warm-up
@@ -58,15 +69,19 @@ for (let i = 0; i < pairs; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     let out = s.run(snap);
-    s.wall.push(performance.now() - t0);
+    const t1 = performance.now();
+    s.wall.push(t1 - t0);
     const c = process.cpuUsage(c0);
     s.cpu.push((c.user + c.system) / 1000);
     out = undefined;
+    s.mutator.push(t1 - t0 - (await pausedIn(t0, t1)));
   }
 }
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 for (const [k, s] of Object.entries(sides)) {
-  console.log(`${k} ${k === 'A' ? a : b}: wall ${s.wall.map((x) => x.toFixed(0)).join(' ')} ms; median wall ${median(s.wall).toFixed(0)} ms, median CPU ${median(s.cpu).toFixed(0)} ms`);
+  console.log(`${k} ${k === 'A' ? a : b}: wall ${s.wall.map((x) => x.toFixed(0)).join(' ')} ms; median wall ${median(s.wall).toFixed(0)} ms, median CPU ${median(s.cpu).toFixed(0)} ms, median wall − GC pauses ${median(s.mutator).toFixed(0)} ms`);
 }
 const ratios = sides.A.wall.map((x, i) => sides.B.wall[i] / x);
 console.log(`B/A wall per pair: ${ratios.map((x) => x.toFixed(2)).join(' ')}; median ${median(ratios).toFixed(2)}`);
+const mratios = sides.A.mutator.map((x, i) => sides.B.mutator[i] / x);
+console.log(`B/A wall − GC per pair: ${mratios.map((x) => x.toFixed(2)).join(' ')}; median ${median(mratios).toFixed(2)}`);

@@ -39,6 +39,13 @@ describe('bench B1 (smoke)', () => {
     expect(s.full.samplesMs.length).toBe(B1_QUICK.fullRepeats);
     expect(s.incremental.samplesMs.length).toBe(B1_QUICK.incrementalRepeats);
     expect(s.full.samplesMs.every((ms) => Number.isFinite(ms) && ms > 0)).toBe(true);
+    // the collector's pauses per full sample, and what is left of the sample without them
+    expect(s.full.gcSamples).toHaveLength(B1_QUICK.fullRepeats);
+    s.full.gcSamples.forEach((g, i) => {
+      expect(g.totalMs).toBeGreaterThanOrEqual(0);
+      expect(g.totalMs).toBeLessThanOrEqual(s.full.samplesMs[i]! + 1);
+      expect(s.full.mutatorSamplesMs[i]).toBeCloseTo(s.full.samplesMs[i]! - g.totalMs, 2);
+    });
     expect(s.incremental.samples.every((x) => x.reencoded > 0)).toBe(true);
     expect(s.resources.distinct).toBeGreaterThan(0);
     expect(s.resources.httpRouteConfig.virtualHosts).toBe(s.generated.hosts);

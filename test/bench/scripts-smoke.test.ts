@@ -22,7 +22,8 @@ describe('benchmark scripts (smoke)', () => {
 
   it('ab-full-build: a tree against itself', { timeout: 150_000 }, async () => {
     const out = await script(['scripts/ab-full-build.mjs', 'dist', 'dist', '1', '200']);
-    expect(out).toMatch(/^A dist: wall \d+ ms; median wall \d+ ms, median CPU \d+ ms$/m);
+    expect(out).toMatch(/^A dist: wall \d+ ms; median wall \d+ ms, median CPU \d+ ms, median wall − GC pauses \d+ ms$/m);
+    expect(out).toMatch(/^B\/A wall − GC per pair: [\d.]+; median [\d.]+$/m);
     expect(out).toMatch(/^B\/A wall per pair: [\d.]+; median [\d.]+$/m);
   });
 });
