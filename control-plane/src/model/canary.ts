@@ -325,14 +325,23 @@ function weighted(primary: Route, canaries: readonly Applied[], sink: Diagnostic
   const primaryShare = Math.max(0, d - sum);
   const pb = primary.action.backends;
   const pTotal = pb.reduce((a, b) => a + b.weight, 0);
-  const weights = new Map<string, number>();
+  // One entry per cluster, in first-seen order, weights of a cluster named twice summed
+  // (a handful of backends: a scan, not a Map).
+  const backends: WeightedBackend[] = [];
   const put = (cluster: string, w: number) => {
-    if (w > 0) weights.set(cluster, (weights.get(cluster) ?? 0) + w);
+    if (!(w > 0)) return;
+    for (let i = 0; i < backends.length; i++) {
+      const b = backends[i]!;
+      if (b.cluster === cluster) {
+        backends[i] = { cluster, weight: b.weight + w };
+        return;
+      }
+    }
+    backends.push({ cluster, weight: w });
   };
   for (const b of pb) put(b.cluster, b.weight * primaryShare);
-  canaries.forEach((c, i) => put(c.cluster, shares[i]! * pTotal));
-  const backends: WeightedBackend[] = [...weights].map(([cluster, weight]) => ({ cluster, weight }));
-  return { ...primary, action: { kind: 'forward', backends } };
+  for (let i = 0; i < canaries.length; i++) put(canaries[i]!.cluster, shares[i]! * pTotal);
+  return { ...primary, action: { kind: 'forward', backends: backends.slice() } };
 }
 
 /** Two optional match lists as one (an exact-size array; absent when both are). */

@@ -347,7 +347,7 @@ function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[], pods: P
   // name: the result must not depend on the order the store holds them in (a relist).
   for (const slice of slices.length > 1 ? [...slices].sort(bySliceName) : slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
-    const sp = (Array.isArray(slice.ports) ? slice.ports : []).find((p) => (p.name ?? '') === cluster.portName);
+    const sp = portOf(slice, cluster.portName);
     if (!sp || !isPort(sp.port)) continue;
     for (const ep of Array.isArray(slice.endpoints) ? slice.endpoints : []) {
       const c = ep.conditions ?? {};
@@ -364,11 +364,27 @@ function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[], pods: P
         const key = `${address}\u0000${sp.port}`;
         const prev = found.get(key);
         if (prev && prev.health === 'HEALTHY') continue;
-        found.set(key, { address, port: sp.port, health, ...(typeof ep.zone === 'string' ? { zone: ep.zone } : {}) });
+        found.set(key, typeof ep.zone === 'string' ? { address, port: sp.port, health, zone: ep.zone } : { address, port: sp.port, health });
       }
     }
   }
-  return [...found.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
+  const out = [...found.values()];
+  return out.length > 1 ? out.sort(byAddress) : out;
+}
+
+function byAddress(a: Endpoint, b: Endpoint): number {
+  return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
+}
+
+/** The slice's port of that name ('' for the unnamed one), as `find` would give it, without a closure per call. */
+function portOf(slice: EndpointSlice, name: string): NonNullable<EndpointSlice['ports']>[number] | undefined {
+  const ports = slice.ports;
+  if (!Array.isArray(ports)) return undefined;
+  for (let i = 0; i < ports.length; i++) {
+    const p = ports[i]!;
+    if ((p.name ?? '') === name) return p;
+  }
+  return undefined;
 }
 
 function bySliceName(a: EndpointSlice, b: EndpointSlice): number {

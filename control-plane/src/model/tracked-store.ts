@@ -23,8 +23,11 @@ class TrackedMap<V> implements ReadonlyMap<string, V> {
     private readonly reads: Read[],
   ) {}
   get(key: string): V | undefined {
-    const v = this.map.get(key);
-    this.reads.push({ field: this.field, key: flat(key), value: v });
+    // Flat first: the map compares its keys with this one (a key made by concatenation
+    // is a tree of parts until flattened, and the read keeps it anyway).
+    const k = flat(key);
+    const v = this.map.get(k);
+    this.reads.push({ field: this.field, key: k, value: v });
     return v;
   }
   has(key: string): boolean {
