@@ -317,14 +317,12 @@ export class ModelBuilder {
   }
 
   private useCluster(c: Cluster): void {
-    if (this.clusterUse.get(c.name) === undefined) this.clustersOfService.add(`${c.namespace}/${c.service}`, c.name);
-    this.clusterUse.add(c.name, c);
+    if (this.clusterUse.add(c.name, c)) this.clustersOfService.add(`${c.namespace}/${c.service}`, c.name);
     this.dirtyClusters.add(c.name);
   }
 
   private unuseCluster(c: Cluster): void {
-    this.clusterUse.remove(c.name, c);
-    if (this.clusterUse.get(c.name) === undefined) this.clustersOfService.remove(`${c.namespace}/${c.service}`, c.name);
+    if (this.clusterUse.remove(c.name, c)) this.clustersOfService.remove(`${c.namespace}/${c.service}`, c.name);
     this.dirtyClusters.add(c.name);
   }
 
@@ -525,9 +523,9 @@ class SortedNames {
     return this.sortedNames;
   }
   add(name: string): void {
-    if (this.set.has(name)) return;
+    const size = this.set.size;
     this.set.add(name);
-    this.pending.push(name);
+    if (this.set.size !== size) this.pending.push(name);
   }
   delete(name: string): void {
     if (!this.set.delete(name)) return;
@@ -579,8 +577,10 @@ class SortedMap<V> {
     return this.delta?.list === list ? this.delta.change : undefined;
   }
   set(name: string, value: V): void {
-    const had = this.index.has(name);
-    if (had && this.index.get(name) === value) return;
+    // Values are objects: undefined is no value.
+    const prev = this.index.get(name);
+    if (prev === value) return;
+    const had = prev !== undefined;
     this.copy = undefined;
     this.index.set(name, value);
     if (!had) {
@@ -653,64 +653,64 @@ class Counted<T extends object> {
   /**
    * Per name, its objects and how many uses each has, in the order they were first added:
    * mostly one object (the model gives one cluster object per Service port), so the first
-   * is held inline and a Map is made only for a second object of the same name.
+   * is held inline (it is the one kept) and a Map is made only for a second object of the
+   * same name.
    */
   private readonly byName = new Map<string, { first: T; n: number; more?: Map<T, number> }>();
-  /** The object kept per name: the first in that order. */
-  private readonly kept = new Map<string, T>();
   private readonly names_ = new SortedNames();
   private cache: T[] | undefined;
 
-  add(name: string, obj: T): void {
+  /** Adds a use; true when the name had none. */
+  add(name: string, obj: T): boolean {
     const u = this.byName.get(name);
     if (!u) {
       this.byName.set(name, { first: obj, n: 1 });
-      this.kept.set(name, obj);
       this.names_.add(name);
       this.cache = undefined;
-      return;
+      return true;
     }
     if (u.first === obj) {
       u.n++;
-      return;
+      return false;
     }
     const more = (u.more ??= new Map());
     more.set(obj, (more.get(obj) ?? 0) + 1);
+    return false;
   }
 
-  remove(name: string, obj: T): void {
+  /** Removes a use; true when the name has none left. */
+  remove(name: string, obj: T): boolean {
     const u = this.byName.get(name);
-    if (!u) return;
+    if (!u) return false;
     if (u.first !== obj) {
       const n = u.more?.get(obj);
-      if (n === undefined) return;
+      if (n === undefined) return false;
       if (n > 1) u.more!.set(obj, n - 1);
       else u.more!.delete(obj);
-      return;
+      return false;
     }
     if (u.n > 1) {
       u.n--;
-      return;
+      return false;
     }
     // The first object's last use: the next one (in the order they came) is kept.
     const next = u.more?.entries().next();
+    this.cache = undefined;
     if (next && !next.done) {
       const [o, n] = next.value;
       u.more!.delete(o);
       u.first = o;
       u.n = n;
-      this.kept.set(name, o);
-    } else {
-      this.byName.delete(name);
-      this.kept.delete(name);
-      this.names_.delete(name);
+      return false;
     }
-    this.cache = undefined;
+    this.byName.delete(name);
+    this.names_.delete(name);
+    return true;
   }
 
   /** The object kept for a name. */
   get(name: string): T | undefined {
-    return this.kept.get(name);
+    return this.byName.get(name)?.first;
   }
 
   names(): readonly string[] {
@@ -719,7 +719,7 @@ class Counted<T extends object> {
 
   /** One object per name, in name order: the same array while nothing changed (never mutated). */
   sorted(): readonly T[] {
-    if (!this.cache) this.cache = this.names_.names.map((n) => this.kept.get(n)!);
+    if (!this.cache) this.cache = this.names_.names.map((n) => this.byName.get(n)!.first);
     return this.cache;
   }
 }

@@ -161,9 +161,11 @@ export class SnapshotEncoder {
     for (let i = 0; i < list.length; i++) {
       const r = list[i]!;
       const name = resourceName(r);
-      if (map.has(name)) throw duplicate(typeUrl, name);
       const resource = this.resourceOf(typeUrl, r, name, next, undefined);
+      // A name met before leaves the size as it was (one lookup, not a check and a store).
+      const size = map.size;
       map.set(name, resource);
+      if (map.size === size) throw duplicate(typeUrl, name);
       resources[i] = resource;
     }
     return { list, resources, snapshot: typeSnapshot(map) };
