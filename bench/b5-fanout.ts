@@ -7,12 +7,18 @@
 // place) until each client has ACKed it (p50/p99 over clients, per change), bytes
 // received per change, control-plane memory per idle connected client, and the time to
 // resync every client after a control-plane restart, with what they were sent again.
+// Beside the M clients, a few real Envoys (--envoys, default 2; 1 in quick mode) of the
+// same protocol: their time to apply each change is read from their admin /stats
+// (the RDS or EDS update_success counters, polled every 10 ms), and after the restart
+// their update counters (xDS subscriptions only: a DNS cluster counts re-resolutions
+// there too) show whether anything was sent to them again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { repoRoot } from '../envoy/binary.js';
+import { startEnvoy, type RunningEnvoy } from '../envoy/runner.js';
 import { ENDPOINT, ROUTE } from '../control-plane/src/xds/type-urls.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
 import { FleetClient, RawFleetClient, subscriptionFor, type AdsFleetClient } from './ads-fleet.js';
@@ -112,6 +118,60 @@ function b5Endpoints(count: number): Record<string, unknown>[] {
   ];
 }
 
+/** The update counters of a real Envoy's xDS subscriptions (not the static xds_cluster's). */
+interface EnvoyUpdates {
+  /** update_success of the route configurations (RDS; with shards, each shard's). */
+  readonly rds: number;
+  /** update_success of the clusters' EDS subscriptions. */
+  readonly eds: number;
+  /** update_success + update_rejected of every subscription: responses applied or refused. */
+  readonly all: number;
+  /** control_plane.connected_state (1: its ADS stream is up). */
+  readonly connected: number;
+  /** The update_success and update_rejected counters by name. */
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/**
+ * The clusters of an Envoy that get their endpoints by EDS. A DNS cluster's
+ * update_success counts its own re-resolutions (every few seconds), not xDS updates.
+ */
+async function edsClusters(e: RunningEnvoy): Promise<ReadonlySet<string>> {
+  const dump = (await e.configDump('resource=dynamic_active_clusters')) as { configs?: Array<{ cluster?: { name?: string; type?: string } }> };
+  return new Set((dump.configs ?? []).filter((c) => c.cluster?.type === 'EDS').map((c) => c.cluster!.name!));
+}
+
+async function envoyUpdates(e: RunningEnvoy, eds: ReadonlySet<string>): Promise<EnvoyUpdates> {
+  const s = await e.stats('update_success|update_rejected|connected_state');
+  let rds = 0;
+  let edsUpdates = 0;
+  let all = 0;
+  const counters: Record<string, number> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k.includes('xds_cluster')) continue;
+    const success = k.endsWith('.update_success');
+    if (!success && !k.endsWith('.update_rejected')) continue;
+    const cluster = k.startsWith('cluster.') ? k.slice('cluster.'.length, k.lastIndexOf('.')) : undefined;
+    if (cluster !== undefined && !eds.has(cluster)) continue;
+    all += v;
+    counters[k] = v;
+    if (!success) continue;
+    if (k.includes('.rds.')) rds += v;
+    else if (cluster !== undefined) edsUpdates += v;
+  }
+  return { rds, eds: edsUpdates, all, connected: s['control_plane.connected_state'] ?? 0, counters };
+}
+
+/** Polls until the Envoy has applied one more update of `kind` than `before`; ms since `t0`. */
+async function envoyApplied(e: RunningEnvoy, eds: ReadonlySet<string>, kind: 'route' | 'endpoints', before: EnvoyUpdates, t0: number, timeoutMs: number): Promise<number> {
+  for (;;) {
+    const now = await envoyUpdates(e, eds);
+    if (kind === 'route' ? now.rds > before.rds : now.eds > before.eds) return round(performance.now() - t0, 1);
+    if (performance.now() - t0 > timeoutMs) throw new Error(`Envoy ${e.nodeId}: ${kind} change not applied within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
 interface ChangeResult {
   readonly kind: 'route' | 'endpoints';
   readonly ackMs: readonly number[];
@@ -120,6 +180,8 @@ interface ChangeResult {
   readonly max: number;
   readonly bytesPerClient: number;
   readonly responsesPerClient: number;
+  /** Per real Envoy: ms from the change until its update_success counter moved (admin polled every 10 ms). */
+  readonly envoyMs: readonly number[];
   /** From the control plane's metrics: translations during the change and their time; publish → all ACKed (xgate_push_duration_seconds). */
   /** CPU of this process (the client fleet) over the same stretch. */
   readonly fleetCpuMs: number;
@@ -198,6 +260,7 @@ export const b5: Benchmark = {
     const modes = (['sotw', 'delta'] as const).filter((x) => !process.env['B5_MODES'] || process.env['B5_MODES'].split(',').includes(x));
     const n = ctx.quick ? 20 : 100;
     const changesPerKind = ctx.repeats ?? (ctx.quick ? 1 : 5);
+    const envoyCount = ctx.envoys ?? (ctx.quick ? 1 : 2);
     const errors: string[] = [];
     const results: Record<string, unknown>[] = [];
     const rows: (string | number)[][] = [];
@@ -221,9 +284,18 @@ export const b5: Benchmark = {
           const windows: ProfileWindow[] = [];
           let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, prof('run'), ctx.routeShards);
           const clients: AdsFleetClient[] = [];
+          const envoys: RunningEnvoy[] = [];
           try {
             await waitReady(adminPort);
+            // The real Envoys first: their memory is in the baseline the clients' is measured from.
+            for (let i = 0; i < envoyCount; i++) {
+              const e = await startEnvoy({ xdsPort, nodeId: `b5-envoy-${mode}-${i}`, xdsApi: mode, logLevel: 'warning' });
+              envoys.push(e);
+            }
+            for (const e of envoys) await e.waitReady(60_000);
             await sleep(1000);
+            const eds = await Promise.all(envoys.map(edsClusters));
+            const updatesOf = () => Promise.all(envoys.map((e, i) => envoyUpdates(e, eds[i]!)));
             const idleBefore = await memoryOf(adminPort);
             const tConnect = performance.now();
             for (let i = 0; i < m; i++) {
@@ -253,12 +325,15 @@ export const b5: Benchmark = {
               const kind = k % 2 === 0 ? 'route' : 'endpoints';
               const typeUrl = kind === 'route' ? ROUTE : ENDPOINT;
               const before = timings((await admin(adminPort, '/metrics')).text);
+              const envoysBefore = await updatesOf();
               const hr0 = process.hrtime.bigint();
               const cpu0 = process.cpuUsage();
               const t0 = performance.now();
               if (kind === 'route') write('10-b5-ingress.yaml', [b5Ingress(++extra)]);
               else write('11-b5-endpoints.yaml', b5Endpoints((eps = eps === 2 ? 3 : 2)));
+              const envoyMsP = Promise.all(envoys.map((e, i) => envoyApplied(e, eds[i]!, kind, envoysBefore[i]!, t0, 60_000)));
               await allHave((c) => (c.ackedAt.get(typeUrl) ?? 0) > t0, 60_000, `${kind} change`);
+              const envoyMs = await envoyMsP;
               await sleep(300); // stragglers of the same push (other types)
               const cpu = process.cpuUsage(cpu0);
               const fleetCpuMs = round((cpu.user + cpu.system) / 1000, 0);
@@ -279,13 +354,14 @@ export const b5: Benchmark = {
                 gcMs: round((after.gcS - before.gcS) * 1000, 1),
                 majorGcs: after.gcMajor - before.gcMajor,
               };
-              changes.push({ kind, ackMs, p50: percentile(ackMs, 50), p99: percentile(ackMs, 99), max, bytesPerClient: Math.round(bytes / m), responsesPerClient: round(responses / m, 2), controlPlane, fleetCpuMs });
-              ctx.log(`b5 ${mode} M=${m}: ${kind} change → all ACKed: p50 ${percentile(ackMs, 50)} ms, p99 ${percentile(ackMs, 99)} ms, ${Math.round(bytes / m)} bytes/client; control plane: ${controlPlane.translations} translation(s) ${controlPlane.translationMs} ms, publish → all ACKed ${controlPlane.pushes ? `${controlPlane.pushMs} ms` : 'not observed'}, CPU ${controlPlane.cpuMs} ms, GC ${controlPlane.gcMs} ms (${controlPlane.majorGcs} major); fleet CPU ${fleetCpuMs} ms`);
+              changes.push({ kind, ackMs, p50: percentile(ackMs, 50), p99: percentile(ackMs, 99), max, bytesPerClient: Math.round(bytes / m), responsesPerClient: round(responses / m, 2), envoyMs, controlPlane, fleetCpuMs });
+              ctx.log(`b5 ${mode} M=${m}: ${kind} change → all ACKed: p50 ${percentile(ackMs, 50)} ms, p99 ${percentile(ackMs, 99)} ms, ${Math.round(bytes / m)} bytes/client; ${envoys.length} real Envoy(s) applied it after ${envoyMs.join(', ')} ms; control plane: ${controlPlane.translations} translation(s) ${controlPlane.translationMs} ms, publish → all ACKed ${controlPlane.pushes ? `${controlPlane.pushMs} ms` : 'not observed'}, CPU ${controlPlane.cpuMs} ms, GC ${controlPlane.gcMs} ms (${controlPlane.majorGcs} major); fleet CPU ${fleetCpuMs} ms`);
               await sleep(300);
             }
 
             // Restart: the clients reconnect presenting what they hold.
             const streamsBefore = clients.map((c) => c.streams);
+            const envoysBeforeRestart = await updatesOf();
             const tKill = performance.now();
             cp.child.kill('SIGTERM');
             await cp.exited;
@@ -298,17 +374,22 @@ export const b5: Benchmark = {
             // connected on the new process: its gauge counts streams that sent their first request
             for (const t0 = performance.now(); ; ) {
               const connected = metric((await admin(adminPort, '/metrics')).text, 'xgate_connected_proxies');
-              if (connected >= m) break;
-              if (performance.now() - t0 > 60_000) throw new Error(`only ${connected} of ${m} clients reconnected`);
+              if (connected >= m + envoys.length) break;
+              if (performance.now() - t0 > 60_000) throw new Error(`only ${connected} of ${m} clients and ${envoys.length} Envoys reconnected`);
               await sleep(20);
             }
             const resyncMs = round(performance.now() - tSpawn, 0);
             await sleep(1000);
+            // What the Envoys were sent again: responses applied or refused since the restart (update_attempt counts reconnections).
+            const envoysAfterRestart = await updatesOf();
+            const envoyUpdatesResent = envoysAfterRestart.reduce((a, u, i) => a + u.all - envoysBeforeRestart[i]!.all, 0);
+            const envoysConnected = envoysAfterRestart.filter((u) => u.connected === 1).length;
+            const envoyCountersMoved = envoysAfterRestart.flatMap((u, i) => Object.entries(u.counters).filter(([k, v]) => v !== (envoysBeforeRestart[i]!.counters[k] ?? 0)).map(([k, v]) => `${envoys[i]!.nodeId} ${k} +${v - (envoysBeforeRestart[i]!.counters[k] ?? 0)}`));
             const after = clients.map((c) => c.since(tKill));
             const resent = after.reduce((a, rs) => a + rs.reduce((b, r) => b + r.resources, 0), 0);
             const resentBytes = after.reduce((a, rs) => a + rs.reduce((b, r) => b + r.bytes, 0), 0);
             const resentResponses = after.reduce((a, rs) => a + rs.length, 0);
-            ctx.log(`b5 ${mode} M=${m}: restart (old process exited ${shutdownMs} ms after SIGTERM) → all ${m} resynced ${resyncMs} ms after the new process was spawned (ready after ${readyMs} ms); ${resentResponses} responses, ${resent} resources, ${resentBytes} bytes sent again`);
+            ctx.log(`b5 ${mode} M=${m}: restart (old process exited ${shutdownMs} ms after SIGTERM) → all ${m} resynced ${resyncMs} ms after the new process was spawned (ready after ${readyMs} ms); ${resentResponses} responses, ${resent} resources, ${resentBytes} bytes sent again; ${envoysConnected} of ${envoys.length} real Envoys connected, ${envoyUpdatesResent} updates applied or refused by them since${envoyCountersMoved.length ? ` (${envoyCountersMoved.join(', ')})` : ''}`);
 
             if (ctx.profileDir) {
               writeFileSync(path.join(ctx.profileDir, `b5-${mode}-M${m}-windows.json`), JSON.stringify(windows));
@@ -330,14 +411,16 @@ export const b5: Benchmark = {
               initial: { allConfiguredMs: initialMs, bytesPerClient: Math.round(initialBytes / m) },
               memory: { before: idleBefore, after: idleAfter, perIdleClientKiB: perClientKiB, perIdleClientHeapKiB: perClientHeapKiB },
               changes,
-              medians: { routeP50: med(route, (c) => c.p50), routeP99: med(route, (c) => c.p99), endpointsP50: med(ep, (c) => c.p50), endpointsP99: med(ep, (c) => c.p99), routeBytesPerClient: med(route, (c) => c.bytesPerClient), endpointBytesPerClient: med(ep, (c) => c.bytesPerClient) },
+              envoys: { count: envoys.length, routeMs: route.map((c) => Math.max(...c.envoyMs, 0)), endpointsMs: ep.map((c) => Math.max(...c.envoyMs, 0)), connectedAfterRestart: envoysConnected, updatesAfterRestart: envoyUpdatesResent, countersMovedAfterRestart: envoyCountersMoved },
+              medians: { routeP50: med(route, (c) => c.p50), routeP99: med(route, (c) => c.p99), envoyRouteMax: med(route, (c) => Math.max(...c.envoyMs, 0)), envoyEndpointsMax: med(ep, (c) => Math.max(...c.envoyMs, 0)), endpointsP50: med(ep, (c) => c.p50), endpointsP99: med(ep, (c) => c.p99), routeBytesPerClient: med(route, (c) => c.bytesPerClient), endpointBytesPerClient: med(ep, (c) => c.bytesPerClient) },
               restart: { oldProcessShutdownMs: shutdownMs, newProcessReadyMs: readyMs, allResyncedAfterSpawnMs: resyncMs, responsesResent: resentResponses, resourcesResent: resent, bytesResent: resentBytes },
             });
-            rows.push([`${mode} M=${m}`, med(route, (c) => c.p50), med(route, (c) => c.p99), med(route, (c) => c.bytesPerClient), med(ep, (c) => c.p50), med(ep, (c) => c.p99), med(ep, (c) => c.bytesPerClient), perClientKiB, resyncMs, String(resent)]);
+            rows.push([`${mode} M=${m}`, med(route, (c) => c.p50), med(route, (c) => c.p99), med(route, (c) => Math.max(...c.envoyMs, 0)), med(route, (c) => c.bytesPerClient), med(ep, (c) => c.p50), med(ep, (c) => c.p99), med(ep, (c) => Math.max(...c.envoyMs, 0)), med(ep, (c) => c.bytesPerClient), perClientKiB, resyncMs, `${resent} / ${envoyUpdatesResent}`]);
           } catch (e) {
             errors.push(`${mode} M=${m}: ${(e as Error).stack ?? String(e)}`);
           } finally {
             for (const c of clients) c.close();
+            await Promise.all(envoys.map((e) => e.stop()));
             if (cp) {
               cp.child.kill('SIGTERM');
               await Promise.race([cp.exited, sleep(5000)]);
@@ -350,11 +433,11 @@ export const b5: Benchmark = {
       rmSync(dir, { recursive: true, force: true });
     }
     return {
-      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, routeShards: ctx.routeShards ?? 1, subscriptions: ctx.routeShards && ctx.routeShards > 1 ? 'LDS, CDS, SRDS, EDS wildcard; RDS http/0 … http/N-1' : 'LDS, CDS, EDS wildcard; RDS "http"', fleet: process.env['B5_FLEET'] === 'grpc-js' ? '@grpc/grpc-js clients' : 'raw node:http2 gRPC clients (bench/ads-fleet.ts RawFleetClient)', clientWindow: Number(process.env['B5_CLIENT_WINDOW'] ?? 256 * 1024 * 1024), change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
+      parameters: { clients: fleet, modes, ingresses: n, changesPerKind, realEnvoys: envoyCount, envoyAck: 'real Envoys of the same protocol: ms from the change until admin /stats shows the RDS (route) or EDS (endpoints) update_success counter moved, polled every 10 ms; after the restart, update_success + update_rejected of every subscription (responses applied or refused) since it',  routeShards: ctx.routeShards ?? 1, subscriptions: ctx.routeShards && ctx.routeShards > 1 ? 'LDS, CDS, SRDS, EDS wildcard; RDS http/0 … http/N-1' : 'LDS, CDS, EDS wildcard; RDS "http"', fleet: process.env['B5_FLEET'] === 'grpc-js' ? '@grpc/grpc-js clients' : 'raw node:http2 gRPC clients (bench/ads-fleet.ts RawFleetClient)', clientWindow: Number(process.env['B5_CLIENT_WINDOW'] ?? 256 * 1024 * 1024), change: 'manifest file renamed into place (file source → store → build → push)', memory: 'control-plane RSS/heap (admin /metrics, median of 3 readings) before and 2 s after M idle clients connected' },
       targets: B5_TARGETS,
       results,
       errors,
-      summary: table(['B5', 'route p50 ms', 'route p99 ms', 'route B/client', 'EDS p50 ms', 'EDS p99 ms', 'EDS B/client', 'KiB/idle client', 'resync ms (from spawn)', 'resources resent'], rows),
+      summary: table(['B5', 'route p50 ms', 'route p99 ms', 'route Envoys ms (max)', 'route B/client', 'EDS p50 ms', 'EDS p99 ms', 'EDS Envoys ms (max)', 'EDS B/client', 'KiB/idle client', 'resync ms (from spawn)', 'resent: resources / Envoy updates'], rows),
     };
   },
 };

@@ -11,6 +11,8 @@ export interface BenchContext {
   readonly seed?: number;
   /** --route-shards: the control plane's route shards (translate/route-shards.ts); unset: one route configuration. */
   readonly routeShards?: number;
+  /** --envoys: real Envoys beside B5's lightweight clients (default 2; 1 in quick mode). */
+  readonly envoys?: number;
   /** --proxyless: B1 also builds the proxyless gRPC group (the Controller builds it once a proxyless client connects). */
   readonly proxyless?: boolean;
   /** --profile: write CPU profiles of the measured sections here. */

@@ -8,6 +8,7 @@
 //   --incremental-repeats 20
 //   --seed 1
 //   --route-shards N        the control plane splits the HTTP hosts over N route configurations
+//   --envoys N              B5: real Envoys beside the lightweight clients (default 2; 1 with --quick)
 //   --proxyless             B1: also build the proxyless gRPC group (built once a proxyless client connects)
 //   --profile               also write CPU profiles (.cpuprofile) of the measured sections
 //   --out DIR               where reports go (default bench/results)
@@ -30,13 +31,19 @@ import { environment, resultsDir, speedProbe, writeReport } from './report.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [b1, b2NewHost, b2Weight, b3, b4, b5, b6, b7];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--route-shards N] [--proxyless] [--profile] [--out DIR]
+const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--route-shards N] [--envoys N] [--proxyless] [--profile] [--out DIR]
 benchmarks: ${BENCHMARKS.map((b) => `${b.id} (${b.title})`).join('; ')}`;
 
 function positiveInts(s: string, flag: string): number[] {
   const xs = s.split(',').map((x) => Number(x.trim().replace(/_/g, '')));
   if (!xs.length || xs.some((x) => !Number.isInteger(x) || x <= 0)) throw new Error(`${flag} wants positive integers, got ${JSON.stringify(s)}`);
   return xs;
+}
+
+function nonNegativeInt(s: string, flag: string): number {
+  const x = Number(s.trim());
+  if (!Number.isInteger(x) || x < 0) throw new Error(`${flag} wants a whole number ≥ 0, got ${JSON.stringify(s)}`);
+  return x;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -52,6 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       profile: { type: 'boolean', default: false },
       'route-shards': { type: 'string' },
       proxyless: { type: 'boolean', default: false },
+      envoys: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -80,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(profileDir ? { profileDir } : {}),
     ...(values['route-shards'] ? { routeShards: positiveInts(values['route-shards'], '--route-shards')[0]! } : {}),
     ...(values.proxyless ? { proxyless: true } : {}),
+    ...(values.envoys !== undefined ? { envoys: nonNegativeInt(values.envoys, '--envoys') } : {}),
     log,
   };
 
