@@ -15,6 +15,7 @@ import type { StoreSnapshot } from '../sources/store.js';
 import type { Cluster, ClusterEndpoints, Endpoint, EndpointModel } from './ir.js';
 import { isPort } from './names.js';
 import { sameData } from './same-data.js';
+import { sortInPlace } from './small-sort.js';
 
 type Slices = StoreSnapshot['endpointSlices'];
 type Pods = StoreSnapshot['pods'];
@@ -345,7 +346,7 @@ function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[], pods: P
   const found = new Map<string, Endpoint>();
   // An address listed by two slices (a pod moving between them) takes the first slice by
   // name: the result must not depend on the order the store holds them in (a relist).
-  for (const slice of slices.length > 1 ? [...slices].sort(bySliceName) : slices) {
+  for (const slice of slices.length > 1 ? sortInPlace([...slices], bySliceName) : slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
     const sp = portOf(slice, cluster.portName);
     if (!sp || !isPort(sp.port)) continue;
@@ -369,7 +370,7 @@ function endpointsOf(cluster: Cluster, slices: readonly EndpointSlice[], pods: P
     }
   }
   const out = [...found.values()];
-  return out.length > 1 ? out.sort(byAddress) : out;
+  return out.length > 1 ? sortInPlace(out, byAddress) : out;
 }
 
 function byAddress(a: Endpoint, b: Endpoint): number {

@@ -1,6 +1,7 @@
 // ClusterEndpoints → EDS ClusterLoadAssignment, one locality per zone.
 import type { ClusterEndpoints } from '../model/ir.js';
 import type { JsonObject } from '../xds/encode.js';
+import { sortInPlace } from '../model/small-sort.js';
 
 export function translateEndpoints(ce: ClusterEndpoints): JsonObject {
   // Zones in sorted order ('' first), endpoints in their order within each: a few
@@ -21,7 +22,7 @@ export function translateEndpoints(ce: ClusterEndpoints): JsonObject {
     });
   }
   const order = zones.map((_, i) => i);
-  if (order.length > 1) order.sort((a, b) => (zones[a]! < zones[b]! ? -1 : zones[a]! > zones[b]! ? 1 : 0));
+  if (order.length > 1) sortInPlace(order, (a, b) => (zones[a]! < zones[b]! ? -1 : zones[a]! > zones[b]! ? 1 : 0));
   const endpoints: JsonObject[] = [];
   for (const i of order) {
     const zone = zones[i]!;
