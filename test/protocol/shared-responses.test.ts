@@ -59,6 +59,23 @@ describe('shared response bodies', () => {
     expect(Buffer.from(new SharedBody(Buffer.from([0x0a, 0x01, 0x76])).withNonce('n'))).toEqual(Buffer.from([0x0a, 0x01, 0x76, 0x2a, 0x01, 0x6e]));
   });
 
+  it('adopts an encoded body with room for the nonce instead of copying it', () => {
+    const withRoom = Buffer.concat([Buffer.from([0x0a, 0x01, 0x76]), Buffer.alloc(64)]);
+    const body = new SharedBody(withRoom, true);
+    expect(body.length).toBe(3);
+    const out = body.withNonce('n');
+    expect(Buffer.from(out)).toEqual(Buffer.from([0x0a, 0x01, 0x76, 0x2a, 0x01, 0x6e]));
+    expect(out.buffer).toBe(withRoom.buffer); // the same memory: written in place
+    expect(Buffer.from(body.withNonce('n'.repeat(62)))).toEqual(Buffer.concat([Buffer.from([0x0a, 0x01, 0x76, 0x2a, 62]), Buffer.from('n'.repeat(62))]));
+    expect(() => new SharedBody(Buffer.alloc(10), true)).toThrow(/no room/);
+    // The bodies the encoder makes carry their room: a whole RouteConfiguration-sized body is not copied again.
+    const big = bodyEncoder().sotwBody({ version_info: 'v', resources: [{ type_url: CLUSTER, value: Buffer.alloc(100_000, 1) }], type_url: CLUSTER });
+    const whole = sotwSerialize({ version_info: 'v', resources: [{ type_url: CLUSTER, value: Buffer.alloc(100_000, 1) }], type_url: CLUSTER, nonce: '9-z' });
+    const sent = big.withNonce('9-z');
+    expect(Buffer.from(sent)).toEqual(whole);
+    expect(sent.buffer.byteLength).toBeLessThanOrEqual(big.length + 64 + sent.byteOffset);
+  });
+
   it('selects the same named subset once per map and name list', () => {
     const s1 = selectionOf(cds.resources, ['a', 'zz'], 'a\u0000zz');
     expect(selectionOf(cds.resources, ['a', 'zz'], 'a\u0000zz')).toBe(s1);

@@ -2,13 +2,13 @@
 // encodes the resources (protos/loader.ts envoyRoot, which has ads.proto): the same
 // (de)serializers @grpc/proto-loader would make (keepCase; longs and enums as strings,
 // no defaults, oneofs), without parsing the discovery protos a second time at startup.
-// Its response serializers let a pre-encoded response (encoded.ts) through; the plain
-// ones encode the shared bodies.
+// Its response serializers let a pre-encoded response (encoded.ts) through; the shared
+// bodies are encoded with room for the nonce after them (withNonceRoom).
 import type * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { envoyRoot } from '../../../../protos/loader.js';
 import { deltaRequestDeserializer } from './delta-request.js';
-import { BodyEncoder, passEncoded, type Serialize } from './encoded.js';
+import { BodyEncoder, NONCE_ROOM_FIELD, passEncoded, type Serialize } from './encoded.js';
 
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
@@ -24,6 +24,19 @@ function serializer(type: protobuf.Type): Serialize {
   };
 }
 
+/**
+ * Encodes the message followed by NONCE_ROOM bytes of room for its nonce (a placeholder
+ * nonce field that SharedBody overwrites), in the buffer protobufjs's writer makes.
+ */
+function withNonceRoom(type: protobuf.Type): Serialize {
+  return (value) => {
+    const w = type.encode(type.fromObject(value as Record<string, unknown>));
+    w.uint32(NONCE_ROOM_FIELD.tag).bytes(NONCE_ROOM_FIELD.bytes);
+    const out = w.finish();
+    return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.length);
+  };
+}
+
 function deserializer(type: protobuf.Type): (bytes: Buffer) => unknown {
   return (bytes) => type.toObject(type.decode(bytes), TO_OBJECT);
 }
@@ -31,11 +44,9 @@ function deserializer(type: protobuf.Type): (bytes: Buffer) => unknown {
 function load(): { definition: grpc.ServiceDefinition; encoder: BodyEncoder } {
   if (loaded) return loaded;
   const service = envoyRoot().lookupService(ADS_SERVICE);
-  const plain: Record<string, Serialize> = {};
   const definition: grpc.ServiceDefinition = Object.fromEntries(
     service.methodsArray.map((m) => {
       const responseSerialize = serializer(m.resolvedResponseType!);
-      plain[m.name] = responseSerialize;
       const method: grpc.MethodDefinition<unknown, unknown> = {
         path: `/${ADS_SERVICE}/${m.name}`,
         requestStream: !!m.requestStream,
@@ -50,12 +61,12 @@ function load(): { definition: grpc.ServiceDefinition; encoder: BodyEncoder } {
       return [m.name, method];
     }),
   );
-  const get = (name: string): Serialize => {
-    const s = plain[name];
-    if (!s) throw new Error(`ADS definition has no method ${name}`);
-    return s;
+  const roomy = (name: string): Serialize => {
+    const m = service.methods[name];
+    if (!m?.resolvedResponseType) throw new Error(`ADS definition has no method ${name}`);
+    return withNonceRoom(m.resolvedResponseType);
   };
-  loaded = { definition, encoder: new BodyEncoder(get('StreamAggregatedResources'), get('DeltaAggregatedResources')) };
+  loaded = { definition, encoder: new BodyEncoder(roomy('StreamAggregatedResources'), roomy('DeltaAggregatedResources')) };
   return loaded;
 }
 

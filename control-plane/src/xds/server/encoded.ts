@@ -8,7 +8,9 @@
 // The body's buffer keeps room after the fields for the nonce: serialization writes it
 // there and returns a view, which grpc-js copies at once into the message it frames
 // (server-interceptors serializeMessage: allocate length + 5, copy). So a stream costs
-// that one copy, and no encoding or allocation of its own.
+// that one copy, and no encoding or allocation of its own. The encoder writes the room
+// itself (a placeholder field after the others), so the body adopts the encoder's buffer
+// instead of copying it: a 15.5 MB route configuration is copied once less per change.
 import type { DeltaDiscoveryResponse, DiscoveryResponse } from './messages.js';
 
 /** Room for the nonce field: tag, length and up to 62 bytes of nonce. */
@@ -19,16 +21,24 @@ export type Serialize = (value: unknown) => Buffer;
 
 export class SharedBody {
   private readonly buf: Buffer;
-
-  /** `fields`: the encoded message without its nonce. */
-  constructor(fields: Uint8Array) {
-    this.buf = Buffer.allocUnsafe(fields.length + NONCE_ROOM);
-    this.buf.set(fields, 0);
-    this.length = fields.length;
-  }
-
   /** Bytes of the message without the nonce. */
   readonly length: number;
+
+  /** `fields`: the encoded message without its nonce (copied). */
+  constructor(fields: Uint8Array);
+  /** `withRoom`: the encoded message followed by NONCE_ROOM bytes of room (adopted, not copied). */
+  constructor(withRoom: Buffer, adopt: true);
+  constructor(bytes: Uint8Array, adopt?: true) {
+    if (adopt) {
+      if (bytes.length < NONCE_ROOM) throw new Error('SharedBody: no room for the nonce');
+      this.buf = bytes as Buffer;
+      this.length = bytes.length - NONCE_ROOM;
+    } else {
+      this.buf = Buffer.allocUnsafe(bytes.length + NONCE_ROOM);
+      this.buf.set(bytes, 0);
+      this.length = bytes.length;
+    }
+  }
 
   /**
    * The whole message with this nonce. The view is only valid until the next call on this
@@ -60,7 +70,7 @@ export function passEncoded(serialize: Serialize): Serialize {
   return (value) => (value instanceof EncodedResponse ? value.body.withNonce(value.nonce) : serialize(value));
 }
 
-/** Encodes response bodies with the ADS methods' own serializers (protobufjs, via proto-loader). */
+/** Encodes response bodies with the ADS methods' own encoders, each followed by NONCE_ROOM bytes of room (withNonceRoom). */
 export class BodyEncoder {
   constructor(
     private readonly sotw: Serialize,
@@ -68,13 +78,16 @@ export class BodyEncoder {
   ) {}
 
   sotwBody(res: Omit<DiscoveryResponse, 'nonce'>): SharedBody {
-    return new SharedBody(this.sotw(res));
+    return new SharedBody(this.sotw(res), true);
   }
 
   deltaBody(res: Omit<DeltaDiscoveryResponse, 'nonce'>): SharedBody {
-    return new SharedBody(this.delta(res));
+    return new SharedBody(this.delta(res), true);
   }
 }
+
+/** What withNonceRoom writes after a message: a nonce field (tag, length 62, 62 zero bytes), overwritten by withNonce. */
+export const NONCE_ROOM_FIELD = { tag: NONCE_TAG, bytes: new Uint8Array(NONCE_ROOM - 2) } as const;
 
 function writeNonce(buf: Buffer, at: number, nonce: string, n: number): number {
   buf[at++] = NONCE_TAG;
