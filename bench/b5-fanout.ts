@@ -361,7 +361,15 @@ export const b5: Benchmark = {
 
             // Restart: the clients reconnect presenting what they hold.
             const streamsBefore = clients.map((c) => c.streams);
-            const envoysBeforeRestart = await updatesOf();
+            // The Envoys' counters once they have settled (two readings 300 ms apart agree): an
+            // update of the last change still on its way must not count as sent after the restart.
+            let envoysBeforeRestart = await updatesOf();
+            for (let settled = false, tries = 0; !settled && tries < 20; tries++) {
+              await sleep(300);
+              const again = await updatesOf();
+              settled = again.every((u, i) => u.all === envoysBeforeRestart[i]!.all);
+              envoysBeforeRestart = again;
+            }
             const tKill = performance.now();
             cp.child.kill('SIGTERM');
             await cp.exited;

@@ -21,7 +21,7 @@ interface B5Result {
   mode: string;
   restart: { resourcesResent: number };
   changes: Array<{ envoyMs: number[] }>;
-  envoys: { count: number; connectedAfterRestart: number; updatesAfterRestart: number };
+  envoys: { count: number; connectedAfterRestart: number; updatesAfterRestart: number; countersMovedAfterRestart: string[] };
 }
 
 /** A route and an endpoint change reached the clients and the real Envoy; the restart resent nothing to either. */
@@ -31,6 +31,7 @@ function expectB5(x: B5Result): void {
   expect(x.envoys.count).toBe(1);
   for (const c of x.changes) expect(c.envoyMs).toHaveLength(1);
   expect(x.envoys.connectedAfterRestart).toBe(1);
+  expect(x.envoys.countersMovedAfterRestart).toEqual([]);
   expect(x.envoys.updatesAfterRestart).toBe(0);
 }
 
