@@ -6,12 +6,18 @@ import { SnapshotEncoder } from '../../control-plane/src/xds/cache/snapshot.js';
 import { adsServiceDefinition } from '../../control-plane/src/xds/server/ads.js';
 import { bodyEncoder } from '../../control-plane/src/xds/server/definition.js';
 import { EncodedResponse, SharedBody } from '../../control-plane/src/xds/server/encoded.js';
-import { anyListOf, deltaBodyOf, deltaResourceOf, selectionOf, sotwBodyOf } from '../../control-plane/src/xds/server/wire.js';
+import type { Resource } from '../../control-plane/src/xds/cache/types.js';
+import { deltaBodyOf, selectionOf, sotwBodyOf } from '../../control-plane/src/xds/server/wire.js';
 import { CLUSTER, ENDPOINT, ROUTE } from '../../control-plane/src/xds/type-urls.js';
 import { ack, deltaAck, deltaNames, ENVOY_NODE, resourceNames, type DeltaStream, type SotwStream } from '../helpers/ads-client.js';
 import { cluster, endpoints, startHarness, until, type Harness } from './harness.js';
 
 const T = { timeout: 20_000 };
+
+// The messages protobufjs is given for the same bodies (the reference the body writer is compared with).
+const anyOf = (r: Resource) => ({ type_url: r.typeUrl, value: r.bytes });
+const anyListOf = (m: ReadonlyMap<string, Resource>) => [...m.values()].map(anyOf);
+const deltaResourceOf = (r: Resource) => ({ name: r.name, version: r.version, resource: anyOf(r) });
 
 describe('shared response bodies', () => {
   const snap = new SnapshotEncoder().build({ clusters: [cluster('a'), cluster('b')], endpoints: [endpoints('a')], listeners: [], routes: [], secrets: [] });

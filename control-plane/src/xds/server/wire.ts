@@ -1,61 +1,19 @@
-// Wire forms of Resources, built once and shared by every stream: the Any of a
-// Resource wraps its own bytes (never re-encoded), and the Any list and name list of
-// a resource map (a whole TypeSnapshot, for wildcard subscribers) are memoized. So are
-// the part of a TypeSnapshot that a list of names selects (streams that subscribe to the
-// same names share it), and the encoded response bodies (encoded.ts, written by
-// body-writer.ts): per resource map for SotW, per TypeSnapshot and change for delta.
+// Wire forms of Resources, built once and shared by every stream: the name list of a
+// resource map (a whole TypeSnapshot, for wildcard subscribers), the part of a
+// TypeSnapshot that a list of names selects (streams that subscribe to the same names
+// share it), and the encoded response bodies (encoded.ts, written by body-writer.ts from
+// the Resources' own bytes, never re-encoded): per resource map for SotW, per
+// TypeSnapshot and change for delta.
 import { changedNamesOf } from '../cache/snapshot.js';
 import { sumOf, versionOfSum } from '../cache/type-version.js';
 import type { Resource, TypeSnapshot } from '../cache/types.js';
 import type { TypeUrl } from '../type-urls.js';
 import { deltaBody, sotwBody } from './body-writer.js';
 import type { SharedBody } from './encoded.js';
-import type { AnyMessage, DeltaResource } from './messages.js';
 
 export type ResourceMap = ReadonlyMap<string, Resource>;
 
-const anys = new WeakMap<Resource, AnyMessage>();
-const deltas = new WeakMap<Resource, DeltaResource>();
-const anyLists = new WeakMap<ResourceMap, readonly AnyMessage[]>();
 const nameLists = new WeakMap<ResourceMap, readonly string[]>();
-
-export function anyOf(r: Resource): AnyMessage {
-  let a = anys.get(r);
-  if (!a) {
-    a = { type_url: r.typeUrl, value: r.bytes };
-    anys.set(r, a);
-  }
-  return a;
-}
-
-export function deltaResourceOf(r: Resource): DeltaResource {
-  let d = deltas.get(r);
-  if (!d) {
-    d = { name: r.name, version: r.version, resource: anyOf(r) };
-    deltas.set(r, d);
-  }
-  return d;
-}
-
-export function anyListOf(resources: ResourceMap): readonly AnyMessage[] {
-  let list = anyLists.get(resources);
-  if (!list) {
-    list = [...resources.values()].map(anyOf);
-    anyLists.set(resources, list);
-  }
-  return list;
-}
-
-const deltaLists = new WeakMap<ResourceMap, readonly DeltaResource[]>();
-
-export function deltaListOf(resources: ResourceMap): readonly DeltaResource[] {
-  let list = deltaLists.get(resources);
-  if (!list) {
-    list = [...resources.values()].map(deltaResourceOf);
-    deltaLists.set(resources, list);
-  }
-  return list;
-}
 
 export function namesOf(resources: ResourceMap): readonly string[] {
   let names = nameLists.get(resources);
