@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Controller } from '../../control-plane/src/pipeline/controller.js';
+import { Controller, LARGE_HTTP_HOSTS } from '../../control-plane/src/pipeline/controller.js';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../control-plane/src/pipeline/translate-store.js';
 import { Store } from '../../control-plane/src/sources/store.js';
 import { WATCHED_KINDS } from '../../control-plane/src/sources/k8s-types.js';
@@ -181,3 +181,30 @@ describe('controller', () => {
   });
 });
 
+describe('route shard advice', () => {
+  it('warns once when the one http route configuration passes LARGE_HTTP_HOSTS, not with route shards', async () => {
+    const warned: unknown[] = [];
+    const logger = { info() {}, error() {}, warn: (o: unknown, msg?: string) => warned.push([o, msg]) };
+    const store = new Store();
+    store.upsert(svc);
+    store.upsert(slice('10.0.0.1', '1'));
+    for (let i = 0; i < LARGE_HTTP_HOSTS - 1; i++) store.upsert(ingress(`h${i}.example.com`));
+    const c = new Controller({ store, cache: new MemoryCache(), pipeline: DEFAULT_PIPELINE_OPTIONS, logger, debounceMs: 5, maxDelayMs: 50, warmUpMs: 0 });
+    c.start();
+    expect(warned).toEqual([]);
+    store.upsert(ingress('last.example.com'));
+    await c.nextBuild();
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toEqual([{ hosts: LARGE_HTTP_HOSTS, routeConfiguration: 'http' }, expect.stringContaining('--route-shards 256')]);
+    store.upsert(ingress('more.example.com'));
+    await c.nextBuild();
+    expect(warned).toHaveLength(1);
+    c.stop();
+
+    const sharded: unknown[] = [];
+    const s2 = new Controller({ store, cache: new MemoryCache(), pipeline: { ...DEFAULT_PIPELINE_OPTIONS, routeShards: 8 }, logger: { ...logger, warn: (o: unknown) => sharded.push(o) }, warmUpMs: 0 });
+    s2.start();
+    expect(sharded).toEqual([]);
+    s2.stop();
+  });
+});

@@ -8,6 +8,7 @@ import type { WatchedKind } from '../sources/k8s-types.js';
 import { aroundSnapshot, type Store, type StoreSnapshot } from '../sources/store.js';
 import { SERVICE_NAME_LABEL, type EndpointSlice, type Ingress, type Service, type WatchedObject } from '../sources/k8s-types.js';
 import type { GroupResources } from '../translate/resources.js';
+import { HTTP_ROUTE_CONFIG } from '../translate/listener.js';
 import { ALL_GROUPS, translateGroupEndpoints } from '../translate/translate.js';
 import { ENVOY_GROUP, type MemoryCache } from '../xds/cache/memory-cache.js';
 import { SnapshotEncoder } from '../xds/cache/snapshot.js';
@@ -65,6 +66,9 @@ export interface ControllerOptions {
 /** Full builds at least this long are followed by a warm-up (smaller ones leave little to warm). */
 export const WARM_UP_MIN_SECONDS = 0.2;
 
+/** Plain-HTTP hosts in one route configuration from which route shards are advised (B2: ~1,000 hosts and up). */
+export const LARGE_HTTP_HOSTS = 2000;
+
 const ENDPOINT_KINDS: ReadonlySet<WatchedKind> = new Set(['EndpointSlice', 'Pod']);
 
 export class Controller {
@@ -84,6 +88,8 @@ export class Controller {
   private maxTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private published = false;
+  /** The one `http` route configuration is past LARGE_HTTP_HOSTS and that was logged. */
+  private largeHttpLogged = false;
   private loggedDiagnostics = new Set<string>();
   private readonly waiters: Array<() => void> = [];
   private warmTimer: NodeJS.Timeout | undefined;
@@ -194,6 +200,7 @@ export class Controller {
         if (this.opts.cache.set(group, snap)) this.opts.hooks?.published?.(group, snap);
       }
       this.published = true;
+      if (scope === 'full') this.adviseRouteShards(result.resources);
       this.updateDiagnostics(result.diagnostics);
       this.scheduleWarmUp(scope, (performance.now() - started) / 1000);
       if (scope === 'full') this.opts.hooks?.externalUrls?.(result.externalUrls ?? []);
@@ -202,6 +209,26 @@ export class Controller {
     } finally {
       for (const w of this.waiters.splice(0)) w();
     }
+  }
+
+  /**
+   * Without route shards every plain-HTTP host is in one route configuration, which every
+   * change re-sends whole and Envoy re-applies whole: at 10k hosts 15 MB and over a second
+   * (docs/benchmarks.md, B2). Says so once when it grows past LARGE_HTTP_HOSTS (again after
+   * it fell below half of that).
+   */
+  private adviseRouteShards(resources: GroupResources): void {
+    if ((this.opts.pipeline.routeShards ?? 1) > 1) return;
+    const http = resources[ENVOY_GROUP]?.routes.find((r) => r['name'] === HTTP_ROUTE_CONFIG);
+    const vhosts = http?.['virtual_hosts'];
+    const hosts = Array.isArray(vhosts) ? vhosts.length : 0;
+    if (hosts >= LARGE_HTTP_HOSTS && !this.largeHttpLogged) {
+      this.largeHttpLogged = true;
+      this.opts.logger.warn(
+        { hosts, routeConfiguration: HTTP_ROUTE_CONFIG },
+        `${hosts} plain-HTTP hosts share one route configuration: every change re-sends all of it and Envoy re-applies it (seconds at 10,000 hosts); --route-shards 256 (Helm gateway.routeShards) splits it (docs/benchmarks.md#route-shards)`,
+      );
+    } else if (hosts < LARGE_HTTP_HOSTS / 2) this.largeHttpLogged = false;
   }
 
   private scheduleWarmUp(scope: 'full' | 'endpoints', seconds: number): void {
