@@ -93,12 +93,46 @@ class EnvoyRoot extends protobuf.Root {
       if (dir === undefined || this.triedDirs.has(dir)) throw e;
       this.triedDirs.add(dir);
       const files = packageFiles(this.includes, dir);
-      if (!files.length) throw e;
-      this.loadFiles(files);
+      const newer = NEWER_PACKAGES[dir];
+      if (files.length) this.loadFiles(files);
+      else if (newer) {
+        this.addJSON(newer);
+        this.resolveAll();
+      } else throw e;
       return super.lookupType(name);
     }
   }
 }
+
+/**
+ * Packages newer than the data-plane-api tree @grpc/grpc-js-xds ships (it predates Envoy
+ * 1.33), declared here field by field with the numbers of Envoy's API reference, only the
+ * fields xgate sends. Read like the tree's packages: on the first lookup of one of their types.
+ *
+ * - envoy.extensions.clusters.dns.v3.DnsCluster: the `envoy.cluster.dns` cluster type
+ *   (Envoy 1.33+), which replaces the Cluster fields dns_refresh_rate and respect_dns_ttl
+ *   (deprecated in Envoy 1.39: Envoy warns and counts each use).
+ */
+const NEWER_PACKAGES: Readonly<Record<string, NonNullable<protobuf.INamespace['nested']>>> = {
+  'envoy/extensions/clusters/dns/v3': {
+    envoy: { nested: { extensions: { nested: { clusters: { nested: {
+      common: { nested: { dns: { nested: { v3: { nested: {
+        DnsLookupFamily: { values: { UNSPECIFIED: 0, AUTO: 1, V4_ONLY: 2, V6_ONLY: 3, V4_PREFERRED: 4, ALL: 5 } },
+      } } } } } },
+      dns: { nested: { v3: { nested: {
+        DnsCluster: {
+          fields: {
+            dns_refresh_rate: { type: 'google.protobuf.Duration', id: 3 },
+            respect_dns_ttl: { type: 'bool', id: 5 },
+            dns_jitter: { type: 'google.protobuf.Duration', id: 6 },
+            dns_lookup_family: { type: 'envoy.extensions.clusters.common.dns.v3.DnsLookupFamily', id: 8 },
+            all_addresses_in_single_endpoint: { type: 'bool', id: 9 },
+          },
+        },
+      } } } },
+    } } } } } },
+  },
+};
 
 let root: EnvoyRoot | undefined;
 

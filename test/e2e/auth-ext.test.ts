@@ -62,6 +62,7 @@ async function diagnostics(t: TestControlPlane): Promise<Array<{ code: string; t
 describe('external auth through the real Envoy', () => {
   let web: Backend;
   let auth: Awaited<ReturnType<typeof authService>>;
+  let named: Awaited<ReturnType<typeof authService>>;
   let t: TestControlPlane;
   let envoy: RunningEnvoy;
   let base: string;
@@ -70,6 +71,7 @@ describe('external auth through the real Envoy', () => {
   beforeAll(async () => {
     [web] = (await testBackends(['web'])) as [Backend];
     auth = await authService('127.0.0.7');
+    named = await authService('127.0.0.1');
     t = await testControlPlane({
       '00-class.yaml': INGRESS_CLASS_YAML,
       '10-web.yaml': serviceYaml('web', [web]),
@@ -79,6 +81,8 @@ describe('external auth through the real Envoy', () => {
         [`${N}auth-signin`]: 'https://login.example.com/start',
       }),
       '21-open.yaml': ingress('open', 'open.example.com', {}),
+      // By host name: a DNS cluster (localhost resolves to 127.0.0.1 here).
+      '23-named.yaml': ingress('named', 'named.example.com', { [`${N}auth-url`]: `http://localhost:${named.port}/verify` }),
       // The auth service of this one is down (nothing listens on port 9 of 127.0.0.8).
       '22-down.yaml': ingress('down', 'down.example.com', { [`${N}auth-url`]: 'http://127.0.0.8:9/verify', 'xgate.io/auth-timeout': '2s' }),
     });
@@ -91,6 +95,19 @@ describe('external auth through the real Envoy', () => {
   afterAll(async () => {
     await envoy?.stop();
     await auth?.close();
+    await named?.close();
+  });
+
+  it('reaches an auth service by host name: a DNS cluster re-resolved every 30 s, no deprecated Envoy field', async () => {
+    await eventually(async () => (await request(`${base}/`, { host: 'named.example.com', headers: { 'x-test-auth': 'allow' } })).status === 200, 15_000);
+    expect(named.seen.at(-1)!.url).toBe('/verify/');
+    const denied = await request(`${base}/`, { host: 'named.example.com', headers: { 'x-test-auth': 'deny' } });
+    expect(denied.status).toBe(403);
+    const dump = JSON.stringify(await envoy.configDump('resource=dynamic_active_clusters'));
+    expect(dump).toContain('"name":"envoy.cluster.dns"');
+    expect(dump).toContain('"dns_refresh_rate":"30s"');
+    const stats = await envoy.stats('deprecated_feature');
+    expect(stats['runtime.deprecated_feature_use'] ?? 0).toBe(0);
   });
 
   it('lets an allowed request through, with the auth response headers copied upstream', async () => {
