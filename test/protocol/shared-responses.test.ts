@@ -6,12 +6,18 @@ import { SnapshotEncoder } from '../../control-plane/src/xds/cache/snapshot.js';
 import { adsServiceDefinition } from '../../control-plane/src/xds/server/ads.js';
 import { bodyEncoder } from '../../control-plane/src/xds/server/definition.js';
 import { EncodedResponse, SharedBody } from '../../control-plane/src/xds/server/encoded.js';
-import { anyListOf, deltaBodyOf, deltaResourceOf, selectionOf, sotwBodyOf } from '../../control-plane/src/xds/server/wire.js';
-import { CLUSTER, ENDPOINT } from '../../control-plane/src/xds/type-urls.js';
+import type { Resource } from '../../control-plane/src/xds/cache/types.js';
+import { deltaBodyOf, selectionOf, sotwBodyOf } from '../../control-plane/src/xds/server/wire.js';
+import { CLUSTER, ENDPOINT, ROUTE } from '../../control-plane/src/xds/type-urls.js';
 import { ack, deltaAck, deltaNames, ENVOY_NODE, resourceNames, type DeltaStream, type SotwStream } from '../helpers/ads-client.js';
 import { cluster, endpoints, startHarness, until, type Harness } from './harness.js';
 
 const T = { timeout: 20_000 };
+
+// The messages protobufjs is given for the same bodies (the reference the body writer is compared with).
+const anyOf = (r: Resource) => ({ type_url: r.typeUrl, value: r.bytes });
+const anyListOf = (m: ReadonlyMap<string, Resource>) => [...m.values()].map(anyOf);
+const deltaResourceOf = (r: Resource) => ({ name: r.name, version: r.version, resource: anyOf(r) });
 
 describe('shared response bodies', () => {
   const snap = new SnapshotEncoder().build({ clusters: [cluster('a'), cluster('b')], endpoints: [endpoints('a')], listeners: [], routes: [], secrets: [] });
@@ -74,6 +80,25 @@ describe('shared response bodies', () => {
     const sent = big.withNonce('9-z');
     expect(Buffer.from(sent)).toEqual(whole);
     expect(sent.buffer.byteLength).toBeLessThanOrEqual(big.length + 64 + sent.byteOffset);
+  });
+
+  it('writes the bodies protobufjs would: a RouteConfiguration from its virtual hosts’ parts, delta resources, removals, empty versions', () => {
+    const vh = (n: number) => ({ name: `h${n}`, domains: [`h${n}.example.com`, 'ü.example.com'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }] });
+    const routes = new SnapshotEncoder().build({ clusters: [cluster('a')], endpoints: [], listeners: [], secrets: [], routes: [{ name: 'http', virtual_hosts: Array.from({ length: 300 }, (_, i) => vh(i)) }, { name: 'https/x', virtual_hosts: [vh(1)] }] }).types[ROUTE];
+    // Written from the parts first (nothing has read the bytes yet), then compared with protobufjs over the assembled bytes.
+    const sotw = Buffer.from(sotwBodyOf(ROUTE, routes.version, routes.resources).withNonce('3-r'));
+    expect(sotw).toEqual(sotwSerialize({ version_info: routes.version, resources: anyListOf(routes.resources), type_url: ROUTE, nonce: '3-r' }));
+    const updates = [...routes.resources.values()];
+    for (const removals of [[], ['gone', 'ü-gone']]) {
+      const ours = Buffer.from(deltaBodyOf(ROUTE, routes, updates.slice(0, 1), removals).withNonce(''));
+      const theirs = Buffer.from(bodyEncoder().deltaBody({ system_version_info: routes.version, resources: updates.slice(0, 1).map(deltaResourceOf), type_url: ROUTE, removed_resources: removals }).withNonce(''));
+      expect(ours).toEqual(theirs);
+    }
+    const all = Buffer.from(deltaBodyOf(ROUTE, routes, updates, []).withNonce(''));
+    expect(all).toEqual(Buffer.from(bodyEncoder().deltaBody({ system_version_info: routes.version, resources: updates.map(deltaResourceOf), type_url: ROUTE, removed_resources: [] }).withNonce('')));
+    // An empty version and an empty list are written as protobufjs writes them.
+    const empty = new Map();
+    expect(Buffer.from(sotwBodyOf(CLUSTER, '', empty).withNonce('n'))).toEqual(sotwSerialize({ version_info: '', resources: [], type_url: CLUSTER, nonce: 'n' }));
   });
 
   it('selects the same named subset once per map and name list', () => {

@@ -221,8 +221,8 @@ export class SnapshotEncoder {
           if (parts && Array.isArray(r['virtual_hosts'])) this.routeParts.set(r, { vhosts: r['virtual_hosts'], parts: parts.parts, sum: parts.sum });
         } else {
           if (typeUrl === ROUTE) {
-            const { bytes, version } = this.encodeRouteConfiguration(r, base);
-            entry = { value: r, resource: lazyResource(typeUrl, name, version, bytes) };
+            const { parts, version } = this.encodeRouteConfiguration(r, base);
+            entry = { value: r, resource: partsResource(typeUrl, name, version, parts) };
           } else {
             const bytes = encodeMessage(typeUrl, r);
             entry = { value: r, resource: { typeUrl, name, version: hash(bytes), bytes } };
@@ -250,7 +250,7 @@ export class SnapshotEncoder {
   // so the set of hosts decides the order.
   private readonly vhostBytes = new WeakMap<object, VhostPart>();
 
-  private encodeRouteConfiguration(r: JsonObject, base: JsonObject | undefined): { bytes: () => Uint8Array; version: string } {
+  private encodeRouteConfiguration(r: JsonObject, base: JsonObject | undefined): { parts: readonly Uint8Array[]; version: string } {
     const { name, virtual_hosts: vhosts, ...rest } = r;
     if (!Array.isArray(vhosts)) return wholeRouteConfiguration(r);
     const before = base && this.routeParts.get(base);
@@ -279,7 +279,7 @@ export class SnapshotEncoder {
     this.routeParts.set(r, { vhosts, parts, sum });
     const head = encodeMessage(ROUTE, name === undefined ? {} : { name });
     const tail = encodeMessage(ROUTE, rest);
-    return { version: routeConfigurationVersion(head, sum, tail), bytes: () => routeConfigurationBytes(head, parts, tail) };
+    return { version: routeConfigurationVersion(head, sum, tail), parts: routeConfigurationParts(head, parts, tail) };
   }
 
   private vhost(vh: JsonObject): VhostPart {
@@ -293,30 +293,45 @@ export class SnapshotEncoder {
   }
 }
 
-function wholeRouteConfiguration(r: JsonObject): { bytes: () => Uint8Array; version: string } {
+function wholeRouteConfiguration(r: JsonObject): { parts: readonly Uint8Array[]; version: string } {
   const bytes = encodeMessage(ROUTE, r);
-  return { bytes: () => bytes, version: hash(bytes) };
+  return { parts: [bytes], version: hash(bytes) };
 }
 
 /**
- * A Resource whose bytes are put together when first read. A RouteConfiguration's bytes
- * are a copy of every virtual host's (the `http` one: all of them, megabytes at 10,000
- * Ingresses): a snapshot no stream sends (a group without clients, a snapshot replaced
- * before its turn) never pays for it. Its version is known without them.
+ * A Resource whose bytes are the concatenation of `parts`, put together only when read.
+ * A RouteConfiguration's bytes are a copy of every virtual host's (the `http` one: all of
+ * them, megabytes at 10,000 Ingresses): the response bodies write the parts straight into
+ * their own buffer (server/body-writer.ts: byteLength and writeTo), so the server never
+ * makes that copy, and a snapshot no stream sends never pays for it. Its version is known
+ * without them.
  */
-function lazyResource(typeUrl: TypeUrl, name: string, version: string, make: () => Uint8Array): Resource {
+function partsResource(typeUrl: TypeUrl, name: string, version: string, parts: readonly Uint8Array[]): Resource & { readonly byteLength: number; writeTo(buf: Uint8Array, at: number): number } {
+  if (parts.length === 1) return { typeUrl, name, version, bytes: parts[0]!, byteLength: parts[0]!.length, writeTo: (buf, at) => (buf.set(parts[0]!, at), at + parts[0]!.length) };
   let bytes: Uint8Array | undefined;
-  let pending: (() => Uint8Array) | undefined = make;
+  let byteLength = 0;
+  for (const p of parts) byteLength += p.length;
   return {
     typeUrl,
     name,
     version,
+    byteLength,
     get bytes(): Uint8Array {
-      if (!bytes) {
-        bytes = pending!();
-        pending = undefined;
+      return (bytes ??= Buffer.concat(parts as Uint8Array[], byteLength));
+    },
+    writeTo(buf: Uint8Array, at: number): number {
+      if (bytes) {
+        buf.set(bytes, at);
+        return at + bytes.length;
       }
-      return bytes;
+      for (const p of parts) {
+        const n = p.length;
+        // A virtual host's tag and length are 2–4 bytes: a loop is cheaper than set() there.
+        if (n < 16) for (let i = 0; i < n; i++) buf[at + i] = p[i]!;
+        else buf.set(p, at);
+        at += n;
+      }
+      return at;
     },
   };
 }
@@ -337,10 +352,20 @@ export function routeConfigurationFromParts(head: Uint8Array, vhosts: readonly V
 }
 
 function routeConfigurationBytes(head: Uint8Array, vhosts: readonly VhostPart[], tail: Uint8Array): Uint8Array {
-  const list: Uint8Array[] = [head];
-  for (const v of vhosts) list.push(v.tag, v.bytes);
-  list.push(tail);
-  return Buffer.concat(list);
+  return Buffer.concat(routeConfigurationParts(head, vhosts, tail) as Uint8Array[]);
+}
+
+/** The parts of a RouteConfiguration's bytes in order: field 1, each VirtualHost's tag and length then bytes, the other fields. */
+function routeConfigurationParts(head: Uint8Array, vhosts: readonly VhostPart[], tail: Uint8Array): readonly Uint8Array[] {
+  const list = new Array<Uint8Array>(2 * vhosts.length + 2);
+  let i = 0;
+  list[i++] = head;
+  for (const v of vhosts) {
+    list[i++] = v.tag;
+    list[i++] = v.bytes;
+  }
+  list[i] = tail;
+  return list;
 }
 
 const RC_PREFIX = Buffer.from('RouteConfiguration\u0000');

@@ -70,7 +70,11 @@ export function passEncoded(serialize: Serialize): Serialize {
   return (value) => (value instanceof EncodedResponse ? value.body.withNonce(value.nonce) : serialize(value));
 }
 
-/** Encodes response bodies with the ADS methods' own encoders, each followed by NONCE_ROOM bytes of room (withNonceRoom). */
+/**
+ * Encodes response bodies with the ADS methods' own encoders (protobufjs), each followed by
+ * NONCE_ROOM bytes of room (withNonceRoom). The server writes its bodies with body-writer.ts;
+ * this is the reference it is tested against (test/protocol/shared-responses.test.ts).
+ */
 export class BodyEncoder {
   constructor(
     private readonly sotw: Serialize,

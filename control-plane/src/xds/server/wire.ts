@@ -1,61 +1,19 @@
-// Wire forms of Resources, built once and shared by every stream: the Any of a
-// Resource wraps its own bytes (never re-encoded), and the Any list and name list of
-// a resource map (a whole TypeSnapshot, for wildcard subscribers) are memoized. So are
-// the part of a TypeSnapshot that a list of names selects (streams that subscribe to the
-// same names share it), and the encoded response bodies (encoded.ts): per resource map
-// for SotW, per TypeSnapshot and change for delta.
+// Wire forms of Resources, built once and shared by every stream: the name list of a
+// resource map (a whole TypeSnapshot, for wildcard subscribers), the part of a
+// TypeSnapshot that a list of names selects (streams that subscribe to the same names
+// share it), and the encoded response bodies (encoded.ts, written by body-writer.ts from
+// the Resources' own bytes, never re-encoded): per resource map for SotW, per
+// TypeSnapshot and change for delta.
 import { changedNamesOf } from '../cache/snapshot.js';
 import { sumOf, versionOfSum } from '../cache/type-version.js';
 import type { Resource, TypeSnapshot } from '../cache/types.js';
 import type { TypeUrl } from '../type-urls.js';
-import { bodyEncoder } from './definition.js';
+import { deltaBody, sotwBody } from './body-writer.js';
 import type { SharedBody } from './encoded.js';
-import type { AnyMessage, DeltaResource } from './messages.js';
 
 export type ResourceMap = ReadonlyMap<string, Resource>;
 
-const anys = new WeakMap<Resource, AnyMessage>();
-const deltas = new WeakMap<Resource, DeltaResource>();
-const anyLists = new WeakMap<ResourceMap, readonly AnyMessage[]>();
 const nameLists = new WeakMap<ResourceMap, readonly string[]>();
-
-export function anyOf(r: Resource): AnyMessage {
-  let a = anys.get(r);
-  if (!a) {
-    a = { type_url: r.typeUrl, value: r.bytes };
-    anys.set(r, a);
-  }
-  return a;
-}
-
-export function deltaResourceOf(r: Resource): DeltaResource {
-  let d = deltas.get(r);
-  if (!d) {
-    d = { name: r.name, version: r.version, resource: anyOf(r) };
-    deltas.set(r, d);
-  }
-  return d;
-}
-
-export function anyListOf(resources: ResourceMap): readonly AnyMessage[] {
-  let list = anyLists.get(resources);
-  if (!list) {
-    list = [...resources.values()].map(anyOf);
-    anyLists.set(resources, list);
-  }
-  return list;
-}
-
-const deltaLists = new WeakMap<ResourceMap, readonly DeltaResource[]>();
-
-export function deltaListOf(resources: ResourceMap): readonly DeltaResource[] {
-  let list = deltaLists.get(resources);
-  if (!list) {
-    list = [...resources.values()].map(deltaResourceOf);
-    deltaLists.set(resources, list);
-  }
-  return list;
-}
 
 export function namesOf(resources: ResourceMap): readonly string[] {
   let names = nameLists.get(resources);
@@ -129,7 +87,7 @@ const sotwBodies = new WeakMap<ResourceMap, { readonly version: string; readonly
 export function sotwBodyOf(typeUrl: TypeUrl, version: string, resources: ResourceMap): SharedBody {
   const hit = sotwBodies.get(resources);
   if (hit && hit.version === version && hit.typeUrl === typeUrl) return hit.body;
-  const body = bodyEncoder().sotwBody({ version_info: version, resources: anyListOf(resources), type_url: typeUrl });
+  const body = sotwBody(typeUrl, version, resources.values());
   sotwBodies.set(resources, { version, typeUrl, body });
   return body;
 }
@@ -148,7 +106,7 @@ export function sotwPartialBodyOf(typeUrl: TypeUrl, version: string, from: Resou
   if (hit && hit.to === to && hit.version === version && hit.typeUrl === typeUrl) return hit.body;
   const changed = new Map<string, Resource>();
   for (const [name, r] of to) if (from.get(name)?.version !== r.version) changed.set(name, r);
-  const body = changed.size === 0 || changed.size === to.size ? undefined : bodyEncoder().sotwBody({ version_info: version, resources: anyListOf(changed), type_url: typeUrl });
+  const body = changed.size === 0 || changed.size === to.size ? undefined : sotwBody(typeUrl, version, changed.values());
   partialBodies.set(from, { to, version, typeUrl, body });
   return body;
 }
@@ -174,8 +132,8 @@ export function deltaBodyOf(typeUrl: TypeUrl, ts: TypeSnapshot, updates: readonl
   }
   const hit = memo.get(key);
   if (hit) return hit;
-  const resources = key.endsWith('\u0001all') ? deltaListOf(ts.resources) : updates.map(deltaResourceOf);
-  return memo.set(key, bodyEncoder().deltaBody({ system_version_info: ts.version, resources, type_url: typeUrl, removed_resources: removals }));
+  const resources = key.endsWith('\u0001all') ? [...ts.resources.values()] : updates;
+  return memo.set(key, deltaBody(typeUrl, ts.version, resources, removals));
 }
 
 const changes = new WeakMap<ResourceMap, { readonly to: ResourceMap; readonly names: readonly string[] }>();
