@@ -166,16 +166,19 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   }
 }
 
+/** A process's CPU time so far (utime + stime) in clock ticks (100 per second); undefined once it is gone. */
+export function cpuTicksOf(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves once the process used under 5 % of a core over two 250 ms windows in a row (or after `timeoutMs`). */
 export async function envoyIdle(pid: number, timeoutMs: number): Promise<void> {
-  const ticks = (): number | undefined => {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100 per second)
-    } catch {
-      return undefined;
-    }
-  };
+  const ticks = (): number | undefined => cpuTicksOf(pid);
   const end = performance.now() + timeoutMs;
   let quiet = 0;
   let last = ticks();

@@ -81,6 +81,12 @@ describe('startEnvoy', () => {
     const boot = JSON.stringify(dump.configs[0]);
     expect(boot).toContain('"api_type":"DELTA_GRPC"');
     expect(boot).toContain(`"port_value":${xdsPort}`);
+    // Stats are flushed when the admin endpoint asks, not every 5 s (bootstrap.yaml), and
+    // the admin's server gauges are current all the same.
+    expect(boot).toContain('"stats_flush_on_admin":true');
+    const up = (await envoy.stats('^server\\.uptime$'))['server.uptime']!;
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await envoy.stats('^server\\.uptime$'))['server.uptime']).toBeGreaterThanOrEqual(up + 2);
     expect(readFileSync(envoy.logFile, 'utf8')).toContain('starting main dispatch loop');
 
     await envoy.stop();
