@@ -13,7 +13,7 @@ import { silentLogger } from '../control-plane/src/log.js';
 import { DEFAULT_PIPELINE_OPTIONS } from '../control-plane/src/pipeline/translate-store.js';
 import { startControlPlane, type RunningControlPlane } from '../control-plane/src/serve.js';
 import { WATCHED_KINDS, type WatchedObject } from '../control-plane/src/sources/k8s-types.js';
-import { startEnvoy, type RunningEnvoy } from '../envoy/runner.js';
+import { startEnvoy, type ClusterStats, type RunningEnvoy } from '../envoy/runner.js';
 import { startBackend, type Backend } from '../scripts/example-backend.js';
 import { benchCert } from './cert.js';
 import { BENCH_CLASS, generate } from './generate.js';
@@ -90,6 +90,8 @@ export interface GatewayOptions {
   readonly seed?: number;
   readonly log: (line: string) => void;
   readonly envoyConcurrency?: number;
+  /** Per-cluster stats the Envoy keeps (envoy/cluster-stats.yaml). Default `all`. */
+  readonly clusterStats?: ClusterStats;
   /** The control plane's route shards (unset: one route configuration). */
   readonly routeShards?: number;
   /** Extra objects in the Store from the start (services of the backends are added by the harness). */
@@ -128,7 +130,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const t0 = performance.now();
     await built;
     o.log(`gateway: ${o.n} background Ingresses (${background.length} objects) translated in ${Math.round(performance.now() - t0)} ms`);
-    envoy = await startEnvoy({ xdsPort: cp.xdsPort, nodeId: `bench-${process.pid}-${Date.now()}`, logLevel: 'warning', concurrency: o.envoyConcurrency ?? 1, startTimeoutMs: 60_000 });
+    envoy = await startEnvoy({ xdsPort: cp.xdsPort, nodeId: `bench-${process.pid}-${Date.now()}`, logLevel: 'warning', concurrency: o.envoyConcurrency ?? 1, startTimeoutMs: 60_000, ...(o.clusterStats ? { clusterStats: o.clusterStats } : {}) });
     const t1 = performance.now();
     await envoy.waitReady(300_000);
     await envoy.waitForListener('http', 300_000);

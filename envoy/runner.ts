@@ -41,6 +41,8 @@ export interface StartEnvoyOptions {
   readonly concurrency?: number;
   /** Bootstrap to start from. Default <repo>/envoy/bootstrap.yaml. */
   readonly bootstrapPath?: string;
+  /** Per-cluster stats kept (envoy/cluster-stats.yaml, Helm `gateway.clusterStats`). Default `all`. */
+  readonly clusterStats?: ClusterStats;
   /** Last edit of the parsed bootstrap before it is written (after the port rewrites). */
   readonly configure?: (bootstrap: Record<string, unknown>) => void;
   /** How long to wait for the admin interface. Default 20 s. */
@@ -214,7 +216,18 @@ function obj(parent: Obj, key: string, where: string): Obj {
 }
 
 /** The bootstrap with the ADS endpoint, admin port 0 and ADS flavour set. Exported for tests and the demo. */
-export function renderBootstrap(opts: Pick<StartEnvoyOptions, 'xdsPort' | 'xdsHost' | 'xdsApi' | 'bootstrapPath' | 'configure'>): Obj {
+export type ClusterStats = 'all' | 'essential' | 'none';
+
+/** The stats_config of a `clusterStats` setting (undefined for `all`), from envoy/cluster-stats.yaml. */
+export function clusterStatsConfig(mode: ClusterStats): Obj | undefined {
+  if (mode === 'all') return undefined;
+  const doc: unknown = parse(readFileSync(join(repoRoot(), 'envoy', 'cluster-stats.yaml'), 'utf8'));
+  const matcher = isObj(doc) ? doc[mode] : undefined;
+  if (!isObj(matcher)) throw new Error(`envoy/cluster-stats.yaml: no ${mode} matcher`);
+  return { stats_matcher: matcher };
+}
+
+export function renderBootstrap(opts: Pick<StartEnvoyOptions, 'xdsPort' | 'xdsHost' | 'xdsApi' | 'bootstrapPath' | 'clusterStats' | 'configure'>): Obj {
   const path = opts.bootstrapPath ?? join(repoRoot(), 'envoy', 'bootstrap.yaml');
   const doc: unknown = parse(readFileSync(path, 'utf8'));
   if (!isObj(doc)) throw new Error(`bootstrap ${path} is not a YAML mapping`);
@@ -229,6 +242,8 @@ export function renderBootstrap(opts: Pick<StartEnvoyOptions, 'xdsPort' | 'xdsHo
   doc['admin'] = { ...(isObj(doc['admin']) ? doc['admin'] : {}), address: { socket_address: { address: '127.0.0.1', port_value: 0 } } };
   const ads = obj(obj(doc, 'dynamic_resources', 'dynamic_resources'), 'ads_config', 'dynamic_resources.ads_config');
   if (opts.xdsApi) ads['api_type'] = opts.xdsApi === 'sotw' ? 'GRPC' : 'DELTA_GRPC';
+  const stats = clusterStatsConfig(opts.clusterStats ?? 'all');
+  if (stats) doc['stats_config'] = stats;
   opts.configure?.(doc);
   return doc;
 }

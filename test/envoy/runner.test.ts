@@ -38,6 +38,43 @@ async function waitDead(pid: number, timeoutMs = 5_000): Promise<boolean> {
   return true;
 }
 
+/** A bootstrap edit: no xDS, a static cluster `backend` and a listener on `port` routing example.com to it. */
+function staticBackend(backend: { host: string; port: number }, port: number): (b: Record<string, unknown>) => void {
+  const listenerPort = port;
+  return (b) => {
+    // No control plane: drop LDS/CDS so initialisation completes, add static pieces.
+    b['dynamic_resources'] = {};
+    const statics = b['static_resources'] as { clusters: unknown[]; listeners?: unknown[] };
+    statics.clusters.push({
+      name: 'backend',
+      type: 'STATIC',
+      connect_timeout: '1s',
+      load_assignment: { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: backend.host, port_value: backend.port } } } }] }] },
+    });
+    statics.listeners = [
+      {
+        name: 'http',
+        address: { socket_address: { address: '127.0.0.1', port_value: listenerPort } },
+        filter_chains: [
+          {
+            filters: [
+              {
+                name: 'envoy.filters.network.http_connection_manager',
+                typed_config: {
+                  '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                  stat_prefix: 'http',
+                  route_config: { name: 'r', virtual_hosts: [{ name: 'v', domains: ['example.com'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backend' } }] }] },
+                  http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ];
+  };
+}
+
 describe('envoy binary', () => {
   it('is the pinned version', () => {
     expect(envoyVersion(envoyBinary()).version).toBe(PINNED_ENVOY_VERSION);
@@ -139,42 +176,7 @@ describe('startEnvoy', () => {
   it('serves a static listener to an example backend: waitReady, waitForListener, waitForHttp', async () => {
     const backend = await testBackend({ name: 'static-backend', host: '127.0.0.2' });
     const [listenerPort] = await freePorts(1);
-    const envoy = await testEnvoy({
-      xdsPort: 1,
-      nodeId: 'static-node',
-      configure: (b) => {
-        // No control plane: drop LDS/CDS so initialisation completes, add static pieces.
-        b['dynamic_resources'] = {};
-        const statics = b['static_resources'] as { clusters: unknown[]; listeners?: unknown[] };
-        statics.clusters.push({
-          name: 'backend',
-          type: 'STATIC',
-          connect_timeout: '1s',
-          load_assignment: { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: backend.host, port_value: backend.port } } } }] }] },
-        });
-        statics.listeners = [
-          {
-            name: 'http',
-            address: { socket_address: { address: '127.0.0.1', port_value: listenerPort } },
-            filter_chains: [
-              {
-                filters: [
-                  {
-                    name: 'envoy.filters.network.http_connection_manager',
-                    typed_config: {
-                      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                      stat_prefix: 'http',
-                      route_config: { name: 'r', virtual_hosts: [{ name: 'v', domains: ['example.com'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backend' } }] }] },
-                      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ];
-      },
-    });
+    const envoy = await testEnvoy({ xdsPort: 1, nodeId: 'static-node', configure: staticBackend(backend, listenerPort) });
     await envoy.waitReady(10_000);
     expect(await envoy.waitForListener('http', 5_000)).toEqual({ address: '127.0.0.1', port: listenerPort });
     const url = `http://127.0.0.1:${listenerPort}/a/b?c=d`;
@@ -188,6 +190,36 @@ describe('startEnvoy', () => {
     expect(stats['cluster.backend.upstream_rq_total']).toBeGreaterThanOrEqual(2);
     expect(backend.requests).toBeGreaterThanOrEqual(2);
     await expect(envoy.waitForListener('nope', 200)).rejects.toThrow(/listener nope not active/);
+  });
+
+  it('keeps only the chosen per-cluster stats (clusterStats: essential, none), every other stat as before', async () => {
+    const backend = await testBackend({ name: 'stats-backend', host: '127.0.0.2' });
+    const seen: Record<string, Record<string, number>> = {};
+    for (const mode of ['all', 'essential', 'none'] as const) {
+      const [listenerPort] = await freePorts(1);
+      const envoy = await testEnvoy({ xdsPort: 1, nodeId: `stats-${mode}`, clusterStats: mode, configure: staticBackend(backend, listenerPort!) });
+      await envoy.waitReady(10_000);
+      const url = `http://127.0.0.1:${listenerPort}/`;
+      await waitForHttp(url, { host: 'example.com', status: 200 });
+      expect((await request(url, { host: 'example.com' })).status).toBe(200);
+      seen[mode] = await envoy.stats();
+      await envoy.stop();
+    }
+    const backendStats = (m: string) => Object.keys(seen[m]!).filter((k) => k.startsWith('cluster.backend.'));
+    // Every stat outside `cluster.` is kept whatever the mode (the listener's, the HTTP connection manager's, the server's).
+    for (const m of ['essential', 'none']) {
+      for (const k of ['http.http.downstream_rq_total', 'listener_manager.total_listeners_active', 'server.live', 'cluster_manager.active_clusters']) expect(seen[m]![k], `${m}: ${k}`).toBeTypeOf('number');
+    }
+    expect(seen['all']!['http.http.downstream_rq_2xx']).toBeGreaterThanOrEqual(2);
+    expect(seen['essential']!['http.http.downstream_rq_2xx']).toBeGreaterThanOrEqual(2);
+    // essential: requests and connections, not the ~100 others.
+    expect(seen['essential']!['cluster.backend.upstream_rq_total']).toBeGreaterThanOrEqual(2);
+    expect(seen['essential']!['cluster.backend.upstream_rq_2xx']).toBeGreaterThanOrEqual(2);
+    expect(seen['essential']!['cluster.backend.membership_healthy']).toBe(1);
+    expect(seen['essential']!['cluster.backend.upstream_cx_tx_bytes_total']).toBeUndefined();
+    expect(seen['all']!['cluster.backend.upstream_cx_tx_bytes_total']).toBeGreaterThan(0);
+    expect(backendStats('essential').length).toBeLessThan(backendStats('all').length / 4);
+    expect(backendStats('none')).toEqual([]);
   });
 
   it('rejects with the log when Envoy exits during start', async () => {

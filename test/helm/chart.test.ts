@@ -309,6 +309,15 @@ describe('gateway (Envoy)', () => {
     }
   });
 
+  it('gateway.clusterStats adds the stats_config of envoy/cluster-stats.yaml (nothing with all, the default); another value is refused', () => {
+    const matchers = parse(readFileSync(join(repoRoot(), 'envoy', 'cluster-stats.yaml'), 'utf8')) as Record<string, unknown>;
+    expect(renderedBootstrap(renderVariant('default'))['stats_config']).toBeUndefined();
+    for (const mode of ['essential', 'none']) {
+      expect(renderedBootstrap(render({ set: { 'gateway.clusterStats': mode } }))['stats_config']).toEqual({ stats_matcher: matchers[mode] });
+    }
+    expect(() => render({ set: { 'gateway.clusterStats': 'some' } })).toThrow(/clusterStats/);
+  });
+
   it('admin stays on 127.0.0.1; Envoy runs with --service-node $(POD_NAME) from the downward API', () => {
     const objs = renderVariant('default');
     expect(renderedBootstrap(objs)['admin']).toEqual({ address: { socket_address: { address: '127.0.0.1', port_value: 19000 } } });

@@ -28,8 +28,8 @@ export function helmBin(): string {
 export function helm(args: readonly string[]): string {
   const r = spawnSync(helmBin(), args, { encoding: 'utf8', cwd: CHART_DIR, timeout: 60_000, maxBuffer: 32 * 1024 * 1024 });
   if (r.error) throw r.error;
-  // helm notes the followed symlink (files/bootstrap.yaml) on stderr; that is expected.
-  const stderr = r.stderr.split('\n').filter((l) => !/found symbolic link in path: .*files\/bootstrap\.yaml/.test(l)).join('\n').trim();
+  // helm notes the followed symlinks (files/*.yaml, links to envoy/) on stderr; that is expected.
+  const stderr = r.stderr.split('\n').filter((l) => !/found symbolic link in path: .*files\/[a-z-]+\.yaml/.test(l)).join('\n').trim();
   if (r.status !== 0) throw new Error(`helm ${args.join(' ')} exited with ${r.status}: ${stderr}`);
   return r.stdout;
 }

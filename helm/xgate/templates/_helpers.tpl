@@ -172,5 +172,13 @@ transport_socket:
 {{- if not $found -}}
 {{- fail "files/bootstrap.yaml has no static cluster xds_cluster" -}}
 {{- end -}}
+{{- $stats := .Values.gateway.clusterStats | default "all" -}}
+{{- if not (has $stats (list "all" "essential" "none")) -}}
+{{- fail (printf "gateway.clusterStats must be all, essential or none, not %v" $stats) -}}
+{{- end -}}
+{{- if ne $stats "all" -}}
+{{- $matchers := .Files.Get "files/cluster-stats.yaml" | fromYaml -}}
+{{- $_ := set $bootstrap "stats_config" (dict "stats_matcher" (get $matchers $stats)) -}}
+{{- end -}}
 {{- toYaml $bootstrap -}}
 {{- end -}}
