@@ -215,7 +215,6 @@ function obj(parent: Obj, key: string, where: string): Obj {
   return v;
 }
 
-/** The bootstrap with the ADS endpoint, admin port 0 and ADS flavour set. Exported for tests and the demo. */
 export type ClusterStats = 'all' | 'essential' | 'none';
 
 /** The stats_config of a `clusterStats` setting (undefined for `all`), from envoy/cluster-stats.yaml. */
@@ -227,6 +226,7 @@ export function clusterStatsConfig(mode: ClusterStats): Obj | undefined {
   return { stats_matcher: matcher };
 }
 
+/** The bootstrap with the ADS endpoint, admin port 0 and ADS flavour set. Exported for tests and the demo. */
 export function renderBootstrap(opts: Pick<StartEnvoyOptions, 'xdsPort' | 'xdsHost' | 'xdsApi' | 'bootstrapPath' | 'clusterStats' | 'configure'>): Obj {
   const path = opts.bootstrapPath ?? join(repoRoot(), 'envoy', 'bootstrap.yaml');
   const doc: unknown = parse(readFileSync(path, 'utf8'));

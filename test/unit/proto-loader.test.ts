@@ -28,6 +28,16 @@ describe('envoyRoot', () => {
     expect(root.files.length).toBeGreaterThan(CORE_PROTO_FILES.length);
   });
 
+  it('declares DnsCluster (newer than the npm proto tree) with the field numbers of Envoy\'s API', () => {
+    const t = envoyRoot().lookupType('envoy.extensions.clusters.dns.v3.DnsCluster');
+    expect(t.fields['dns_refresh_rate']?.id).toBe(3);
+    expect(t.fields['dns_lookup_family']?.id).toBe(8);
+    expect(t.fields['dns_lookup_family']?.resolvedType?.fullName).toBe('.envoy.extensions.clusters.common.dns.v3.DnsLookupFamily');
+    // dns_refresh_rate = 30 s (field 3: Duration{seconds = 30}), dns_lookup_family = V4_PREFERRED (field 8 = 4).
+    const bytes = t.encode(t.fromObject({ dns_refresh_rate: { seconds: 30 }, dns_lookup_family: 'V4_PREFERRED' })).finish();
+    expect(Buffer.from(bytes).toString('hex')).toBe('1a02081e4004');
+  });
+
   it('still refuses a type that does not exist', () => {
     expect(() => envoyRoot().lookupType('envoy.extensions.filters.http.cors.v3.NoSuchType')).toThrow(/no such type/);
     expect(() => envoyRoot().lookupType('envoy.no.such.package.v3.Thing')).toThrow(/no such type/);
