@@ -2,6 +2,7 @@
 import type { HeaderMatch, PathMatch, RedirectAction, Route, RouteAction, VirtualHost } from '../model/ir.js';
 import { envoyPathRegex } from '../model/routing.js';
 import type { JsonObject } from '../xds/encode.js';
+import { hoistFilterConfigs } from './hoist-filter-configs.js';
 import { applyHostPolicies, applyRoutePolicies } from './policies.js';
 
 export function translateRouteConfiguration(name: string, vhosts: readonly VirtualHost[]): JsonObject {
@@ -22,6 +23,7 @@ export function translateVirtualHost(vh: VirtualHost): JsonObject {
     routes: vh.routes.map((r) => translateRoute(r, authority)),
   };
   applyHostPolicies(vh.policy, out);
+  hoistFilterConfigs(out);
   return out;
 }
 

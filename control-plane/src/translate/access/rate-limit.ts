@@ -49,6 +49,8 @@ export function applyRouteRateLimit(policy: RoutePolicy, route: JsonObject): voi
   add('client_rpm', rl.client?.rpm, true);
   if (!descriptors.length) return;
   action['rate_limits'] = rateLimits;
+  // A new object per route, on purpose: Envoy keeps token buckets per config, so routes
+  // sharing one would share their limits (and hoist-filter-configs.ts would move it up).
   perFilterConfig(route, LOCAL_RATE_LIMIT_FILTER, {
     '@type': LOCAL_RATE_LIMIT_TYPE,
     stat_prefix: 'xgate_rate_limit',

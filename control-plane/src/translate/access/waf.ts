@@ -44,8 +44,11 @@ function standIn(mode: string): JsonObject {
 }
 
 export function applyRouteWaf(policy: RoutePolicy, route: JsonObject): void {
-  if (policy.waf) perFilterConfig(route, wafFilterName(policy.waf), { '@type': WASM_TYPE });
+  if (policy.waf) perFilterConfig(route, wafFilterName(policy.waf), ENABLE_WAF);
 }
+
+/** Shared by every route (so routes can share their FilterConfig, see hoist-filter-configs.ts). */
+const ENABLE_WAF: JsonObject = { '@type': WASM_TYPE };
 
 export const wafContributor: ResourceContributor = {
   order: FILTER_ORDER.waf,

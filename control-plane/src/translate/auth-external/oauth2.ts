@@ -72,8 +72,11 @@ const applyOidc: RoutePolicyTranslator = (policy: RoutePolicy, route: JsonObject
   // protos lack OAuth2PerRoute (Envoy refuses an OAuth2 in its place). So `config` is an
   // empty Router message: its factory has no per-route config, and with is_optional
   // Envoy ignores it (debug log only) and counts the filter as enabled on this route.
-  perFilterConfig(route, oauth2FilterName(spec), { '@type': ROUTER_TYPE });
+  perFilterConfig(route, oauth2FilterName(spec), ENABLE_OAUTH2);
 };
+
+/** Shared by every route (so routes can share their FilterConfig, see hoist-filter-configs.ts). */
+const ENABLE_OAUTH2: JsonObject = { '@type': ROUTER_TYPE };
 
 function specs(ctx: FilterContext): OidcSpec[] {
   const byName = new Map<string, OidcSpec>();

@@ -11,8 +11,20 @@ const T = 'type.googleapis.com/envoy.extensions.filters.http.basic_auth.v3.';
 
 export function applyBasicAuth(policy: RoutePolicy, route: JsonObject): void {
   if (!policy.basicAuth || policy.failClosed) return;
-  perFilterConfig(route, BASIC_AUTH_FILTER, { '@type': `${T}BasicAuthPerRoute`, users: { inline_string: policy.basicAuth.users } });
+  perFilterConfig(route, BASIC_AUTH_FILTER, perRoute(policy.basicAuth));
 }
+
+/** One BasicAuthPerRoute per user list: the routes of an Ingress share it (and it can move up to their virtual host). */
+function perRoute(basicAuth: NonNullable<RoutePolicy['basicAuth']>): JsonObject {
+  let config = perRouteConfigs.get(basicAuth);
+  if (!config) {
+    config = { '@type': `${T}BasicAuthPerRoute`, users: { inline_string: basicAuth.users } };
+    perRouteConfigs.set(basicAuth, config);
+  }
+  return config;
+}
+
+const perRouteConfigs = new WeakMap<object, JsonObject>();
 
 export const basicAuthContributor: ResourceContributor = {
   order: FILTER_ORDER.basicAuth,

@@ -20,8 +20,20 @@ export const JWKS_CACHE_DURATION = '300s';
 
 export function applyJwt(policy: RoutePolicy, route: JsonObject): void {
   if (!policy.jwt || policy.failClosed) return;
-  perFilterConfig(route, JWT_FILTER, { '@type': JWT_PER_ROUTE_TYPE, requirement_name: policy.jwt.name });
+  perFilterConfig(route, JWT_FILTER, perRoute(policy.jwt));
 }
+
+/** One PerRouteConfig per policy: the routes of an Ingress share it (and it can move up to their virtual host). */
+function perRoute(jwt: JwtPolicy): JsonObject {
+  let config = perRouteConfigs.get(jwt);
+  if (!config) {
+    config = { '@type': JWT_PER_ROUTE_TYPE, requirement_name: jwt.name };
+    perRouteConfigs.set(jwt, config);
+  }
+  return config;
+}
+
+const perRouteConfigs = new WeakMap<JwtPolicy, JsonObject>();
 
 function provider(p: JwtPolicy): JsonObject {
   const out: JsonObject = { issuer: p.issuer };
