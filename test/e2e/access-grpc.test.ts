@@ -1,6 +1,8 @@
 // Proxyless gRPC clients share the route configuration: the access per-filter configs
 // (RBACPerRoute, LocalRateLimit, the WAF switch, all wrapped in FilterConfig with
-// is_optional) and the route's rate_limits must not make @grpc/grpc-js-xds reject RDS.
+// is_optional) and the route's rate_limits must not make @grpc/grpc-js-xds reject RDS;
+// nor must a virtual host holding another Ingress's Basic auth config with the echo
+// route keeping it off (translate/hoist-filter-configs.ts).
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +55,30 @@ spec:
       http:
         paths:
           - { path: /, pathType: Prefix, backend: { service: { name: echo, port: { name: grpc } } } }
+`,
+      '30-guarded.yaml': `apiVersion: v1
+kind: Secret
+metadata: { name: htpasswd, namespace: default }
+type: Opaque
+stringData:
+  auth: "alice:{SHA}g2YDYHBhl9R/ddqtGep+ipAO4aU=\\n"
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: guarded
+  namespace: default
+  annotations:
+    nginx.ingress.kubernetes.io/auth-type: basic
+    nginx.ingress.kubernetes.io/auth-secret: htpasswd
+spec:
+  ingressClassName: xgate
+  rules:
+    - host: ${HOST}
+      http:
+        paths:
+          - { path: /guarded.A/, pathType: Prefix, backend: { service: { name: echo, port: { name: grpc } } } }
+          - { path: /guarded.B/, pathType: Prefix, backend: { service: { name: echo, port: { name: grpc } } } }
 `,
     });
     const bootstrap = JSON.stringify({

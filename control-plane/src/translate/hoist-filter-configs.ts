@@ -46,8 +46,14 @@ export function offByDefault(filterName: string): boolean {
 const OFF_BY_DEFAULT = new Set(['xgate.auth_signin', 'xgate.auth_strip', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.basic_auth']);
 const OFF_BY_DEFAULT_PREFIXES = ['xgate.ext_authz.', 'xgate.oauth2.', 'xgate.waf.'];
 
-/** What a route gets for a filter that is off by default when the virtual host enables it. */
-export const KEEP_DISABLED: JsonObject = { '@type': FILTER_CONFIG_TYPE, disabled: true, is_optional: true };
+/**
+ * What a route gets for a filter that is off by default when the virtual host enables it.
+ * Envoy skips a disabled filter without building its config; the config is there for
+ * proxyless gRPC clients (they share the route configuration): @grpc/grpc-js-xds rejects
+ * the whole RouteConfiguration for a FilterConfig without one, and ignores (is_optional)
+ * a config of a type it has no filter for.
+ */
+export const KEEP_DISABLED: JsonObject = { '@type': FILTER_CONFIG_TYPE, config: { '@type': 'type.googleapis.com/google.protobuf.Empty' }, disabled: true, is_optional: true };
 
 const TPFC = 'typed_per_filter_config';
 
