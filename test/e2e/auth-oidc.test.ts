@@ -203,6 +203,28 @@ describe('OIDC login through the real Envoy', () => {
     expect((await forger.send(`${shop}/other`)).status).toBe(302);
   }, 90_000);
 
+  it('an OAuth2 config the routes of an Ingress share sits on the virtual host; another Ingress on that host stays open', async () => {
+    const shopAnnotations = { 'xgate.io/oidc-issuer': issuer, 'xgate.io/oidc-client-id': 'shop', 'xgate.io/oidc-client-secret': 'shop-oidc', 'xgate.io/oidc-scopes': 'openid email' };
+    // The shop Ingress with two paths (its OAuth2 switch moves up to the virtual host), and an open one on the same host.
+    t.write('20-shop.yaml', sharedIngressYaml('shop', 'shop.example.com', shopAnnotations).replace(/( +)- \{ path: \/, (.*)\n/, (line, indent: string, rest: string) => `${line}${indent}- { path: /api, ${rest}\n`));
+    t.write('21-public.yaml', sharedIngressYaml('public', 'shop.example.com', {}, { path: '/public' }));
+    const shop = `http://shop.example.com:${t.httpPort}`;
+    const anon = new Browser(t.httpPort);
+    await eventually(async () => (await anon.send(`${shop}/public/page`)).status === 200, 30_000, 200);
+    expect(JSON.parse((await anon.send(`${shop}/public/page`)).body).path).toBe('/public/page');
+    for (const path of ['/api/x', '/private']) {
+      const r = await anon.send(`${shop}${path}`);
+      expect(r.status, path).toBe(302);
+      expect(String(r.headers.location).startsWith(`${issuer}/auth?`)).toBe(true);
+    }
+    const dump = (await envoy.configDump('resource=dynamic_route_configs')) as { configs: Array<{ route_config: { virtual_hosts?: Array<{ name: string; typed_per_filter_config?: Record<string, unknown>; routes: Array<{ name: string; typed_per_filter_config?: Record<string, { disabled?: boolean }> }> }> } }> };
+    const vh = dump.configs.flatMap((c) => c.route_config.virtual_hosts ?? []).find((v) => v.name === 'shop.example.com')!;
+    const oauth2 = Object.keys(vh.typed_per_filter_config ?? {}).filter((k) => k.startsWith('xgate.oauth2.'));
+    expect(oauth2).toHaveLength(1);
+    const open = vh.routes.find((r) => r.name === 'default/public/Prefix:/public')!;
+    expect(open.typed_per_filter_config?.[oauth2[0]!]?.disabled).toBe(true);
+  }, 60_000);
+
   it('fails closed (503) with a diagnostic when the issuer is unreachable', async () => {
     t.write('30-down.yaml', ingress('down', 'down.example.com', { 'xgate.io/oidc-issuer': 'http://127.0.0.10:9', 'xgate.io/oidc-client-id': 'shop', 'xgate.io/oidc-client-secret': 'shop-oidc' }));
     await eventually(async () => (await diagnostics(t)).some((d) => d.code === 'XG_OIDC_DISCOVERY' && d.object.name === 'down' && d.text.includes('could not be fetched')), 30_000, 200);

@@ -1,9 +1,12 @@
 // Per-filter configs moved up to the virtual host (translate/hoist-filter-configs.ts)
-// mean through the real Envoy what they meant on each route: an Ingress's Basic auth
-// and IP allow-list guard its paths and no other Ingress's path on the same host, and
-// the https redirect on a host whose paths ask for credentials still redirects without
-// them. Envoy's own config_dump shows that the configs are on the virtual hosts here.
+// mean through the real Envoy what they meant on each route: an Ingress's Basic auth,
+// external auth (with its sign-in redirect) and IP allow-list guard its paths and no
+// other Ingress's path on the same host, and the https redirect on a host whose paths ask
+// for credentials still redirects without them. Envoy's own config_dump shows that the
+// configs are on the virtual hosts here. (OAuth2: test/e2e/auth-oidc.test.ts.)
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
 import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
@@ -42,6 +45,27 @@ ${paths.map((p) => `          - { path: ${p}, pathType: Prefix, backend: { servi
 `;
 }
 
+/** An auth service: `x-test-auth: allow` → 200 with x-user, else 401. Counts its calls. */
+async function authService(host: string): Promise<{ port: number; calls: () => number; close(): Promise<void> }> {
+  let calls = 0;
+  const server = http.createServer((req, res) => {
+    calls++;
+    req.resume();
+    if (req.headers['x-test-auth'] === 'allow') res.writeHead(200, { 'x-user': 'alice', 'content-length': '0' }).end();
+    else res.writeHead(401, { 'content-length': '0' }).end();
+  });
+  await new Promise<void>((resolve) => server.listen({ host, port: 0 }, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    calls: () => calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 interface DumpedRoute {
   readonly name: string;
   readonly typed_per_filter_config?: Record<string, { disabled?: boolean; config?: unknown }>;
@@ -56,23 +80,29 @@ describe('per-filter configs on the virtual host, through the real Envoy', () =>
   let t: TestControlPlane;
   let envoy: RunningEnvoy;
   let base: string;
+  let auth: Awaited<ReturnType<typeof authService>>;
   const get = (host: string, path: string, headers: Record<string, string> = {}) => request(`${base}${path}`, { host, headers });
 
   beforeAll(async () => {
     const [web, v2] = (await testBackends(['web', 'web-v2'], { distinctHosts: true })) as [Backend, Backend];
-    const auth = { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'htpasswd' };
+    auth = await authService('127.0.0.7');
+    const basicAuth = { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'htpasswd' };
+    const extAuth = { [`${N}auth-url`]: `http://127.0.0.7:${auth.port}/verify`, [`${N}auth-signin`]: 'https://login.example.com/start', [`${N}auth-response-headers`]: 'X-User' };
     t = await testControlPlane({
       '00-class.yaml': INGRESS_CLASS_YAML,
       '10-services.yaml': [serviceYaml('web', [web]), serviceYaml('web-v2', [v2])].join('---\n'),
       '20-secret.yaml': HTPASSWD,
       // Two Ingresses on one host: one guarded (two paths), one open.
-      '30-guarded.yaml': ingress('guarded', 'mixed.example.com', ['/a', '/b'], auth),
+      '30-guarded.yaml': ingress('guarded', 'mixed.example.com', ['/a', '/b'], basicAuth),
       '31-open.yaml': ingress('open', 'mixed.example.com', ['/open'], {}, 'web-v2'),
       // Every route of the host carries the same allow-list (RBAC runs on every route: moved only then).
       '32-denied.yaml': ingress('denied', 'denied.example.com', ['/a', '/b'], { [`${N}whitelist-source-range`]: '10.0.0.0/8' }),
       '33-allowed.yaml': ingress('allowed', 'allowed.example.com', ['/a', '/b'], { [`${N}whitelist-source-range`]: '127.0.0.0/8' }),
       // An https redirect route, with paths that ask for credentials.
-      '34-redirect.yaml': ingress('redirect', 'redirect.example.com', ['/a', '/b'], { ...auth, [`${N}force-ssl-redirect`]: 'true' }),
+      '34-redirect.yaml': ingress('redirect', 'redirect.example.com', ['/a', '/b'], { ...basicAuth, [`${N}force-ssl-redirect`]: 'true' }),
+      // External auth with a sign-in redirect on two paths, and an open path, on one host.
+      '35-ext.yaml': ingress('ext', 'ext.example.com', ['/a', '/b'], extAuth),
+      '36-ext-open.yaml': ingress('ext-open', 'ext.example.com', ['/open'], {}, 'web-v2'),
     });
     envoy = await testEnvoy({ xdsPort: t.cp.xdsPort });
     await envoy.waitReady(30_000);
@@ -83,6 +113,7 @@ describe('per-filter configs on the virtual host, through the real Envoy', () =>
 
   afterAll(async () => {
     await envoy?.stop();
+    await auth?.close();
   });
 
   async function vhost(name: string): Promise<DumpedVhost> {
@@ -131,5 +162,29 @@ describe('per-filter configs on the virtual host, through the real Envoy', () =>
     expect(vh.typed_per_filter_config?.[BASIC_AUTH]?.config).toBeDefined();
     const redirect = vh.routes.find((r) => r.name === '#https-redirect');
     expect(redirect?.typed_per_filter_config?.[BASIC_AUTH]?.disabled).toBe(true);
+  });
+
+  it('external auth and its sign-in redirect: held by the virtual host, off on the open path', async () => {
+    const calls = auth.calls();
+    const open = await get('ext.example.com', '/open');
+    expect(open.status).toBe(200);
+    expect(open.echo?.backend).toBe('web-v2');
+    expect(auth.calls()).toBe(calls);
+    for (const p of ['/a', '/b']) {
+      const anon = await get('ext.example.com', p);
+      expect(anon.status).toBe(302);
+      expect(String(anon.headers['location'])).toBe(`https://login.example.com/start?rd=http://ext.example.com${p}`);
+      const ok = await get('ext.example.com', p, { 'x-test-auth': 'allow' });
+      expect(ok.status).toBe(200);
+      expect(ok.echo?.headers['x-user']).toBe('alice');
+    }
+    expect(auth.calls()).toBe(calls + 4);
+    const vh = await vhost('ext.example.com');
+    const moved = Object.keys(vh.typed_per_filter_config ?? {}).sort();
+    expect(moved.filter((k) => k.startsWith('xgate.ext_authz.'))).toHaveLength(1);
+    expect(moved).toContain('xgate.auth_signin');
+    const openRoute = vh.routes.find((r) => r.name === 'default/ext-open/Prefix:/open')!;
+    for (const k of moved) expect(openRoute.typed_per_filter_config?.[k]?.disabled, k).toBe(true);
+    for (const r of vh.routes.filter((x) => x.name.startsWith('default/ext/'))) expect(r.typed_per_filter_config ?? {}).toEqual({});
   });
 });
