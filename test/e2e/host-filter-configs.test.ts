@@ -95,9 +95,12 @@ describe('per-filter configs on the virtual host, through the real Envoy', () =>
       // Two Ingresses on one host: one guarded (two paths), one open.
       '30-guarded.yaml': ingress('guarded', 'mixed.example.com', ['/a', '/b'], basicAuth),
       '31-open.yaml': ingress('open', 'mixed.example.com', ['/open'], {}, 'web-v2'),
-      // Every route of the host carries the same allow-list (RBAC runs on every route: moved only then).
+      // Every route of the host carries the same allow-list.
       '32-denied.yaml': ingress('denied', 'denied.example.com', ['/a', '/b'], { [`${N}whitelist-source-range`]: '10.0.0.0/8' }),
       '33-allowed.yaml': ingress('allowed', 'allowed.example.com', ['/a', '/b'], { [`${N}whitelist-source-range`]: '127.0.0.0/8' }),
+      // An allow-list on some routes of a host: without gateway-wide ranges the chain's RBAC has no rules, so it moves up too.
+      '37-denied-part.yaml': ingress('denied-part', 'partial.example.com', ['/a', '/b'], { [`${N}whitelist-source-range`]: '10.0.0.0/8' }),
+      '38-open-part.yaml': ingress('open-part', 'partial.example.com', ['/open'], {}, 'web-v2'),
       // An https redirect route, with paths that ask for credentials.
       '34-redirect.yaml': ingress('redirect', 'redirect.example.com', ['/a', '/b'], { ...basicAuth, [`${N}force-ssl-redirect`]: 'true' }),
       // External auth with a sign-in redirect on two paths, and an open path, on one host.
@@ -147,6 +150,12 @@ describe('per-filter configs on the virtual host, through the real Envoy', () =>
       expect((await get('denied.example.com', p)).status).toBe(403);
       expect((await get('allowed.example.com', p)).status).toBe(200);
     }
+    // Some routes only: the open route of another Ingress switches it off.
+    expect((await get('partial.example.com', '/a')).status).toBe(403);
+    expect((await get('partial.example.com', '/open')).status).toBe(200);
+    const part = await vhost('partial.example.com');
+    expect(part.typed_per_filter_config?.[RBAC]?.config).toBeDefined();
+    expect(part.routes.find((r) => r.name === 'default/open-part/Prefix:/open')?.typed_per_filter_config?.[RBAC]?.disabled).toBe(true);
     for (const host of ['denied.example.com', 'allowed.example.com']) {
       const vh = await vhost(host);
       expect(vh.typed_per_filter_config?.[RBAC]?.config).toBeDefined();

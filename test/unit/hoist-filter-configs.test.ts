@@ -3,9 +3,9 @@
 // chains translation really builds (every golden case's listeners).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { hoistFilterConfigs, KEEP_DISABLED, offByDefault } from '../../control-plane/src/translate/hoist-filter-configs.js';
+import { hoistFilterConfigs, KEEP_DISABLED, offByDefault, setNoOpChainFilters } from '../../control-plane/src/translate/hoist-filter-configs.js';
 import type { JsonObject } from '../../control-plane/src/xds/encode.js';
 
 const AUTH = 'envoy.filters.http.basic_auth'; // off by default
@@ -37,12 +37,26 @@ describe('hoistFilterConfigs', () => {
     expect(json(even)).toEqual(before);
   });
 
+  afterEach(() => {
+    setNoOpChainFilters(new Set());
+  });
+
   it('a filter on in the chain stays on its routes when one route has no config for it', () => {
+    setNoOpChainFilters(new Set());
     const a = cfg('A');
     const vh = vhost([route('open'), route('x', { [RBAC]: a }), route('y', { [RBAC]: a }), route('z', { [RBAC]: a })]);
     const before = json(vh);
     hoistFilterConfigs(vh);
     expect(json(vh)).toEqual(before);
+  });
+
+  it('a filter whose chain config is a no-op (RBAC without gateway-wide ranges) moves as one off by default', () => {
+    expect(setNoOpChainFilters(new Set([RBAC]))).toBe(true);
+    expect(setNoOpChainFilters(new Set([RBAC]))).toBe(false);
+    const a = cfg('A');
+    const vh = vhost([route('open'), route('x', { [RBAC]: a }), route('y', { [RBAC]: a })]);
+    hoistFilterConfigs(vh);
+    expect(json(vh)).toEqual(json(vhost([route('open', { [RBAC]: KEEP_DISABLED }), route('x'), route('y')], { [RBAC]: a })));
   });
 
   it('nothing moves for a filter some route configures differently (ext_authz and header mutation merge levels)', () => {

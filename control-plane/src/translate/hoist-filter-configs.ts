@@ -17,9 +17,12 @@
 // - a filter listed `disabled: true` in the chain (offByDefault) does not run on a route
 //   without a config: such a route gets `FilterConfig { disabled: true }`, which keeps it
 //   off, and this is done only when fewer routes need it than drop `C`;
-// - any other filter (RBAC, CORS, rate limit…) runs on such a route with the chain's
-//   config, which no route-level config reproduces in general: not moved unless every
-//   route carries `C`.
+//   The RBAC filter counts as such while the gateway has no source ranges of its own
+//   (`--whitelist-source-range`/`--denylist-source-range` unset): its chain config then
+//   has no rules and enforces nothing, as a route where it is off (setNoOpChainFilters);
+// - any other filter (CORS, rate limit, RBAC with gateway-wide ranges…) runs on such a
+//   route with the chain's config, which no route-level config reproduces in general: not
+//   moved unless every route carries `C`.
 // When a route carries a different config for the filter, nothing moves: ext_authz
 // merges context extensions and header mutation applies every level, so a config on both
 // levels is not the same as one on the route; such a filter is left as it is.
@@ -41,6 +44,26 @@ import { FILTER_CONFIG_TYPE } from './extension.js';
  */
 export function offByDefault(filterName: string): boolean {
   return OFF_BY_DEFAULT.has(filterName) || OFF_BY_DEFAULT_PREFIXES.some((p) => filterName.startsWith(p));
+}
+
+/**
+ * Filters that run in every chain with a config that does nothing in this translation
+ * (the RBAC filter without gateway-wide source ranges): a route without a config of its
+ * own may switch them off. translate() sets this at the start of every build, and
+ * forgets what it memoised when it changes (virtual hosts are memoised without options).
+ */
+let noOpInChain: ReadonlySet<string> = new Set();
+
+/** Sets the filters whose chain config is a no-op; true when that differs from the last call. */
+export function setNoOpChainFilters(names: ReadonlySet<string>): boolean {
+  if (names.size === noOpInChain.size && [...names].every((n) => noOpInChain.has(n))) return false;
+  noOpInChain = names;
+  return true;
+}
+
+/** Whether a route without a config for this filter may be given one that switches it off. */
+function offWithoutConfig(filterName: string): boolean {
+  return offByDefault(filterName) || noOpInChain.has(filterName);
 }
 
 const OFF_BY_DEFAULT = new Set(['xgate.auth_signin', 'xgate.auth_strip', 'envoy.filters.http.jwt_authn', 'envoy.filters.http.basic_auth']);
@@ -112,6 +135,6 @@ function sharedConfig(routes: readonly JsonObject[], name: string): JsonObject |
   }
   if (!config || carrying < 2 || config['disabled'] === true) return undefined;
   if (without === 0) return config;
-  return offByDefault(name) && without < carrying ? config : undefined;
+  return offWithoutConfig(name) && without < carrying ? config : undefined;
 }
 

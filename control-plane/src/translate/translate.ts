@@ -12,6 +12,8 @@ import { proxylessRouteConfiguration, startRouteBatch, translateRouteConfigurati
 import { translateSecret } from './secret.js';
 import { contributedResources, resetContributions } from './contributions.js';
 import { sameData } from '../model/same-data.js';
+import { chainRbacEnforces, RBAC_FILTER } from './access/rbac.js';
+import { setNoOpChainFilters } from './hoist-filter-configs.js';
 
 /**
  * Forgets everything translation remembers from earlier builds (its memos by object, by
@@ -30,6 +32,9 @@ export function resetTranslation(): void {
   resetContributions();
 }
 
+const NO_FILTERS: ReadonlySet<string> = new Set();
+const RBAC_ONLY: ReadonlySet<string> = new Set([RBAC_FILTER]);
+
 /** Every node group translation makes: Envoy proxies and proxyless gRPC clients. */
 export const ALL_GROUPS: ReadonlySet<string> = new Set([ENVOY_GROUP, GRPC_GROUP]);
 
@@ -41,6 +46,10 @@ export const ALL_GROUPS: ReadonlySet<string> = new Set([ENVOY_GROUP, GRPC_GROUP]
  * when known: the lists derived from that one are patched there instead of compared.
  */
 export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions, groups: ReadonlySet<string> = ALL_GROUPS, changes?: ModelChanges): GroupResources {
+  // Virtual hosts are memoised without options: the one option they depend on (whether
+  // the chain's RBAC enforces gateway-wide ranges, hoist-filter-configs.ts) makes
+  // translation start over when it changes (never in a Controller: options are fixed).
+  if (setNoOpChainFilters(chainRbacEnforces(opts) ? NO_FILTERS : RBAC_ONLY)) resetTranslation();
   startRouteBatch();
   const clusters = clusterList.map(model.clusters, clusterReuse.get);
   clusterReuse.prune(model.clusters, clusters);

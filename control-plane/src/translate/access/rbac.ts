@@ -16,6 +16,7 @@ import type { HostPolicy, RoutePolicy } from '../../model/ir.js';
 import type { IpAccessLists } from '../../annotations/access/ip-access.js';
 import type { JsonObject } from '../../xds/encode.js';
 import { FILTER_ORDER, perFilterConfig, type ResourceContributor } from '../extension.js';
+import type { TranslateOptions } from '../options.js';
 
 export const RBAC_FILTER = 'envoy.filters.http.rbac';
 const RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
@@ -69,12 +70,18 @@ export function applyHostIpAccess(policy: HostPolicy, vhost: JsonObject): void {
   }
 }
 
+/** Whether the chain's RBAC enforces anything: the gateway-wide source ranges (else it has no rules). */
+export function chainRbacEnforces(opts: TranslateOptions): boolean {
+  const ranges = opts.sourceRanges;
+  return !!ranges && (ranges.allow.length > 0 || ranges.deny.length > 0);
+}
+
 export const rbacContributor: ResourceContributor = {
   order: FILTER_ORDER.ipAccess,
   httpFilters(ctx) {
     const ranges = ctx.opts.sourceRanges;
     const config: JsonObject = { '@type': RBAC_TYPE };
-    if (ranges && (ranges.allow.length || ranges.deny.length)) {
+    if (ranges && chainRbacEnforces(ctx.opts)) {
       Object.assign(config, rbacRules({ ...(ranges.allow.length ? { allow: ranges.allow } : {}), ...(ranges.deny.length ? { deny: ranges.deny } : {}) }));
     }
     return [{ name: RBAC_FILTER, typed_config: config }];
