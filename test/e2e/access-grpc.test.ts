@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INGRESS_CLASS_YAML, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { INGRESS_CLASS_YAML, ingressYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
 import { echo, startGrpcEcho, type GrpcEcho } from '../helpers/grpc-echo.js';
 
 const HOST = 'echo.grpc.test';
@@ -63,23 +63,7 @@ type: Opaque
 stringData:
   auth: "alice:{SHA}g2YDYHBhl9R/ddqtGep+ipAO4aU=\\n"
 ---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: guarded
-  namespace: default
-  annotations:
-    nginx.ingress.kubernetes.io/auth-type: basic
-    nginx.ingress.kubernetes.io/auth-secret: htpasswd
-spec:
-  ingressClassName: xgate
-  rules:
-    - host: ${HOST}
-      http:
-        paths:
-          - { path: /guarded.A/, pathType: Prefix, backend: { service: { name: echo, port: { name: grpc } } } }
-          - { path: /guarded.B/, pathType: Prefix, backend: { service: { name: echo, port: { name: grpc } } } }
-`,
+${ingressYaml('guarded', HOST, { 'nginx.ingress.kubernetes.io/auth-type': 'basic', 'nginx.ingress.kubernetes.io/auth-secret': 'htpasswd' }, { service: 'echo', port: 'grpc', paths: ['/guarded.A/', '/guarded.B/'] })}`,
     });
     const bootstrap = JSON.stringify({
       xds_servers: [{ server_uri: `127.0.0.1:${t.cp.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],

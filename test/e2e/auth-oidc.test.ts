@@ -206,7 +206,7 @@ describe('OIDC login through the real Envoy', () => {
   it('an OAuth2 config the routes of an Ingress share sits on the virtual host; another Ingress on that host stays open', async () => {
     const shopAnnotations = { 'xgate.io/oidc-issuer': issuer, 'xgate.io/oidc-client-id': 'shop', 'xgate.io/oidc-client-secret': 'shop-oidc', 'xgate.io/oidc-scopes': 'openid email' };
     // The shop Ingress with two paths (its OAuth2 switch moves up to the virtual host), and an open one on the same host.
-    t.write('20-shop.yaml', sharedIngressYaml('shop', 'shop.example.com', shopAnnotations).replace(/( +)- \{ path: \/, (.*)\n/, (line, indent: string, rest: string) => `${line}${indent}- { path: /api, ${rest}\n`));
+    t.write('20-shop.yaml', sharedIngressYaml('shop', 'shop.example.com', shopAnnotations, { paths: ['/', '/api'] }));
     t.write('21-public.yaml', sharedIngressYaml('public', 'shop.example.com', {}, { path: '/public' }));
     const shop = `http://shop.example.com:${t.httpPort}`;
     const anon = new Browser(t.httpPort);

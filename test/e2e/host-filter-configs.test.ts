@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, request, type Backend } from '../helpers/backends.js';
-import { INGRESS_CLASS_YAML, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
+import { INGRESS_CLASS_YAML, ingressYaml, serviceYaml, testControlPlane, type TestControlPlane } from '../helpers/control-plane.js';
 import { eventually } from '../helpers/wait.js';
 import { testEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 
@@ -27,22 +27,7 @@ data:
 `;
 
 function ingress(name: string, host: string, paths: readonly string[], annotations: Record<string, string>, service = 'web'): string {
-  const ann = Object.entries(annotations)
-    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
-    .join('\n');
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-${ann ? `  annotations:\n${ann}\n` : ''}spec:
-  ingressClassName: xgate
-  rules:
-    - host: ${host}
-      http:
-        paths:
-${paths.map((p) => `          - { path: ${p}, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }`).join('\n')}
-`;
+  return ingressYaml(name, host, annotations, { service, paths });
 }
 
 /** An auth service: `x-test-auth: allow` → 200 with x-user, else 401. Counts its calls. */

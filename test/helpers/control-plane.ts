@@ -96,7 +96,7 @@ spec: { controller: xgate.io/ingress-controller }
 `;
 
 /** An Ingress of class xgate: one Prefix path (default `/`) on `host` to `service` (default `web`) port 80, with annotations. */
-export function ingressYaml(name: string, host: string, annotations: Record<string, string> = {}, opts: { service?: string; path?: string } = {}): string {
+export function ingressYaml(name: string, host: string, annotations: Record<string, string> = {}, opts: { service?: string; path?: string; paths?: readonly string[]; port?: number | string } = {}): string {
   const ann = Object.entries(annotations)
     .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
     .join('\n');
@@ -111,6 +111,5 @@ ${ann ? `  annotations:\n${ann}\n` : ''}spec:
     - host: ${host}
       http:
         paths:
-          - { path: ${opts.path ?? '/'}, pathType: Prefix, backend: { service: { name: ${opts.service ?? 'web'}, port: { number: 80 } } } }
-`;
+${(opts.paths ?? [opts.path ?? '/']).map((p) => `          - { path: ${p}, pathType: Prefix, backend: { service: { name: ${opts.service ?? 'web'}, port: { ${typeof opts.port === 'string' ? `name: ${opts.port}` : `number: ${opts.port ?? 80}`} } } } }\n`).join('')}`;
 }
