@@ -14,6 +14,7 @@ import { contributedResources, resetContributions } from './contributions.js';
 import { sameData } from '../model/same-data.js';
 import { chainRbacEnforces, RBAC_FILTER } from './access/rbac.js';
 import { setNoOpChainFilters } from './hoist-filter-configs.js';
+import { fullVirtualHost, plainHttpView } from './plain-http.js';
 
 /**
  * Forgets everything translation remembers from earlier builds (its memos by object, by
@@ -32,6 +33,9 @@ export function resetTranslation(): void {
   resetContributions();
 }
 
+/** Whether the plain-HTTP route configurations hold the plain-HTTP views of the virtual hosts (set by translate()). */
+let plainViews = true;
+
 const NO_FILTERS: ReadonlySet<string> = new Set();
 const RBAC_ONLY: ReadonlySet<string> = new Set([RBAC_FILTER]);
 
@@ -46,10 +50,17 @@ export const ALL_GROUPS: ReadonlySet<string> = new Set([ENVOY_GROUP, GRPC_GROUP]
  * when known: the lists derived from that one are patched there instead of compared.
  */
 export function translate(model: Model, endpoints: EndpointModel, opts: TranslateOptions, groups: ReadonlySet<string> = ALL_GROUPS, changes?: ModelChanges): GroupResources {
-  // Virtual hosts are memoised without options: the one option they depend on (whether
-  // the chain's RBAC enforces gateway-wide ranges, hoist-filter-configs.ts) makes
-  // translation start over when it changes (never in a Controller: options are fixed).
-  if (setNoOpChainFilters(chainRbacEnforces(opts) ? NO_FILTERS : RBAC_ONLY)) resetTranslation();
+  // Virtual hosts are memoised without options: the options they depend on (whether the
+  // chain's RBAC enforces gateway-wide ranges, hoist-filter-configs.ts; whether Envoy
+  // trusts proxies in front, plain-http.ts) make translation start over when they change
+  // (never in a Controller: options are fixed).
+  const noOp = setNoOpChainFilters(chainRbacEnforces(opts) ? NO_FILTERS : RBAC_ONLY);
+  // The plain-HTTP listener's views of the virtual hosts (plain-http.ts) hold while Envoy trusts no proxy in front.
+  const plain = (opts.trustedHops ?? 0) === 0;
+  if (noOp || plain !== plainViews) {
+    plainViews = plain;
+    resetTranslation();
+  }
   startRouteBatch();
   const clusters = clusterList.map(model.clusters, clusterReuse.get);
   clusterReuse.prune(model.clusters, clusters);
@@ -61,7 +72,9 @@ export function translate(model: Model, endpoints: EndpointModel, opts: Translat
   vhostReuse.prune(model.virtualHosts, vhosts);
   // Where the virtual host list changed in place: the lists derived from it element by element are patched there.
   const replaced = vhostList.changes().replaced;
-  const httpRoutes = httpRouteConfigurations(vhosts, routeShards(opts), replaced && lastVhosts);
+  const lastHttpVhosts = plainViews ? plainVhostList.last() : lastVhosts;
+  const httpVhosts = plainViews ? (replaced && plainVhostList.lastInputs() === lastVhosts ? plainVhostList.patch(vhosts, replaced, plainHttpView) : plainVhostList.map(vhosts, plainHttpView)) : vhosts;
+  const httpRoutes = httpRouteConfigurations(httpVhosts, routeShards(opts), replaced && lastHttpVhosts);
   // The hosts whose virtual host changed since the TLS rows were last made (all, if they were not made from the last list).
   const changedHosts = lastTls.vhostCalls === vhostList.calls - 1 ? changedHostsOf(vhostList.changes()) : undefined;
   const tls = tlsRows(model.tlsHosts, changedHosts, model.virtualHosts, vhosts, vhostList.calls);
@@ -390,6 +403,8 @@ const secretReuse = new Reuse<TlsSecret, JsonObject>(byName, sameData, translate
 const secretList = new ListMemo<TlsSecret, JsonObject>();
 const vhostReuse = new Reuse<VirtualHost, JsonObject>((v) => v.host, sameData, translateVirtualHost);
 const vhostList = new ListMemo<VirtualHost, JsonObject>();
+/** The plain-HTTP listener's views of the translated virtual hosts (plain-http.ts). */
+const plainVhostList = new ListMemo<JsonObject, JsonObject>();
 const extraClusterReuse = new Reuse<JsonObject, JsonObject>(resourceName, sameData, (x) => x);
 const extraClusterList = new ListMemo<JsonObject, JsonObject>();
 const extraSecretReuse = new Reuse<JsonObject, JsonObject>(resourceName, sameData, (x) => x);
@@ -530,7 +545,7 @@ function proxylessShards(): readonly JsonObject[] {
   const rcs = lists.map((list, i) => {
     if (same && same.lists[i] === list) return same.rcs[i]!;
     changed = true;
-    return { ...proxylessRouteConfiguration({ ...HTTP_ROUTE_CONFIGURATION, name: routeShardName(i), virtual_hosts: [] }), virtual_hosts: list.map(proxylessVirtualHost) };
+    return { ...proxylessRouteConfiguration({ ...HTTP_ROUTE_CONFIGURATION, name: routeShardName(i), virtual_hosts: [] }), virtual_hosts: list.map((v) => proxylessVirtualHost(fullVirtualHost(v))) };
   });
   lastProxylessShards = { lists, rcs: changed ? rcs : same!.rcs };
   return lastProxylessShards.rcs;
