@@ -24,14 +24,14 @@
 //   but for the redirect's last header, x-forwarded-proto.
 import type { Json, JsonObject } from '../xds/encode.js';
 
-/** The view of `vhost` for the plain-HTTP listener: `vhost` itself when every route is reachable. Memoised per object. */
+/**
+ * The view of `vhost` for the plain-HTTP listener: `vhost` itself when every route is
+ * reachable, else a new object (translate() keeps views per virtual host in a ListMemo,
+ * which calls this once per new virtual host object).
+ */
 export function plainHttpView(vhost: JsonObject): JsonObject {
-  let v = views.get(vhost);
-  if (!v) {
-    v = viewOf(vhost);
-    views.set(vhost, v);
-    if (v !== vhost) fulls.set(v, vhost);
-  }
+  const v = viewOf(vhost);
+  if (v !== vhost) fulls.set(v, vhost);
   return v;
 }
 
@@ -40,7 +40,6 @@ export function fullVirtualHost(view: JsonObject): JsonObject {
   return fulls.get(view) ?? view;
 }
 
-const views = new WeakMap<JsonObject, JsonObject>();
 const fulls = new WeakMap<JsonObject, JsonObject>();
 
 function viewOf(vhost: JsonObject): JsonObject {
