@@ -58,6 +58,25 @@ async function admin(adminPort: number, p: string): Promise<{ status: number; te
   }
 }
 
+/**
+ * Waits until the control plane has nothing in flight to these proxies: every type it sent
+ * them is ACKed at the version sent (admin /debug/proxies). Their update counters can stand
+ * still while it holds listeners and routes back for an ACK still to come (push-order.ts),
+ * so counters alone do not say the last change has reached them.
+ */
+async function waitAllAcked(adminPort: number, nodeIds: readonly string[], timeoutMs = 30_000): Promise<void> {
+  type Status = { nodeId: string; types: Record<string, { sent?: { version: string }; acked?: { version: string } }> };
+  const t0 = performance.now();
+  for (;;) {
+    const r = await admin(adminPort, '/debug/proxies');
+    const list = r.status === 200 ? ((JSON.parse(r.text) as { proxies: Status[] }).proxies ?? []) : [];
+    const mine = list.filter((p) => nodeIds.includes(p.nodeId));
+    if (mine.length === nodeIds.length && mine.every((p) => Object.values(p.types).every((t) => !t.sent || t.acked?.version === t.sent.version))) return;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`proxies ${nodeIds.join(', ')}: responses still unACKed after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
 async function waitReady(adminPort: number, timeoutMs = 60_000): Promise<void> {
   const t0 = performance.now();
   while ((await admin(adminPort, '/readyz')).status !== 200) {
@@ -361,8 +380,10 @@ export const b5: Benchmark = {
 
             // Restart: the clients reconnect presenting what they hold.
             const streamsBefore = clients.map((c) => c.streams);
-            // The Envoys' counters once they have settled (two readings 300 ms apart agree): an
-            // update of the last change still on its way must not count as sent after the restart.
+            // The Envoys' counters once they have settled (everything sent to them ACKed, then two
+            // readings 300 ms apart agree): an update of the last change still on its way must not
+            // count as sent after the restart.
+            await waitAllAcked(adminPort, envoys.map((e) => e.nodeId));
             let envoysBeforeRestart = await updatesOf();
             for (let settled = false, tries = 0; !settled && tries < 20; tries++) {
               await sleep(300);
