@@ -94,6 +94,8 @@ export interface GatewayOptions {
   readonly clusterStats?: ClusterStats;
   /** The control plane's route shards (unset: one route configuration). */
   readonly routeShards?: number;
+  /** Changes to the Envoy bootstrap (envoy/runner.ts renderBootstrap's `configure`). */
+  readonly configureEnvoy?: (bootstrap: Record<string, unknown>) => void;
   /** Extra objects in the Store from the start (services of the backends are added by the harness). */
   readonly initial?: (backends: readonly Backend[]) => readonly WatchedObject[];
 }
@@ -130,7 +132,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const t0 = performance.now();
     await built;
     o.log(`gateway: ${o.n} background Ingresses (${background.length} objects) translated in ${Math.round(performance.now() - t0)} ms`);
-    envoy = await startEnvoy({ xdsPort: cp.xdsPort, nodeId: `bench-${process.pid}-${Date.now()}`, logLevel: 'warning', concurrency: o.envoyConcurrency ?? 1, startTimeoutMs: 60_000, ...(o.clusterStats ? { clusterStats: o.clusterStats } : {}) });
+    envoy = await startEnvoy({ xdsPort: cp.xdsPort, nodeId: `bench-${process.pid}-${Date.now()}`, logLevel: 'warning', concurrency: o.envoyConcurrency ?? 1, startTimeoutMs: 60_000, ...(o.clusterStats ? { clusterStats: o.clusterStats } : {}), ...(o.configureEnvoy ? { configure: o.configureEnvoy } : {}) });
     const t1 = performance.now();
     await envoy.waitReady(300_000);
     await envoy.waitForListener('http', 300_000);

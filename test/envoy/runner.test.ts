@@ -192,6 +192,27 @@ describe('startEnvoy', () => {
     await expect(envoy.waitForListener('nope', 200)).rejects.toThrow(/listener nope not active/);
   });
 
+  it("makes a cluster's traffic stats when it first carries a request (bootstrap deferred_stat_options), its other stats with it", async () => {
+    const backend = await testBackend({ name: 'deferred-backend', host: '127.0.0.2' });
+    const [listenerPort] = await freePorts(1);
+    const envoy = await testEnvoy({ xdsPort: 1, nodeId: 'deferred-stats', configure: staticBackend(backend, listenerPort!) });
+    try {
+      await envoy.waitReady(10_000);
+      await envoy.waitForListener('http', 5_000);
+      const before = await envoy.stats('^cluster\\.backend\\.');
+      expect(before['cluster.backend.membership_healthy']).toBe(1);
+      expect(before['cluster.backend.upstream_rq_total']).toBeUndefined();
+      const url = `http://127.0.0.1:${listenerPort}/`;
+      await waitForHttp(url, { host: 'example.com', status: 200 });
+      expect((await request(url, { host: 'example.com' })).status).toBe(200);
+      const after = await envoy.stats('^cluster\\.backend\\.');
+      expect(after['cluster.backend.upstream_rq_total']).toBeGreaterThanOrEqual(2);
+      expect(after['cluster.backend.upstream_rq_2xx']).toBeGreaterThanOrEqual(2);
+    } finally {
+      await envoy.stop();
+    }
+  });
+
   it('keeps only the chosen per-cluster stats (clusterStats: essential, none), every other stat as before', async () => {
     const backend = await testBackend({ name: 'stats-backend', host: '127.0.0.2' });
     const seen: Record<string, Record<string, number>> = {};
