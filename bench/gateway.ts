@@ -94,6 +94,8 @@ export interface GatewayOptions {
   readonly clusterStats?: ClusterStats;
   /** The control plane's route shards (unset: one route configuration). */
   readonly routeShards?: number;
+  /** Share of the background Ingresses with TLS (generate's default: 0.5). */
+  readonly tlsShare?: number;
   /** Changes to the Envoy bootstrap (envoy/runner.ts renderBootstrap's `configure`). */
   readonly configureEnvoy?: (bootstrap: Record<string, unknown>) => void;
   /** Extra objects in the Store from the start (services of the backends are added by the harness). */
@@ -123,7 +125,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       },
       silentLogger(),
     );
-    const gen = o.n > 0 ? generate({ ingresses: o.n, cert: benchCert(), seed: o.seed ?? 1 }) : undefined;
+    const gen = o.n > 0 ? generate({ ingresses: o.n, cert: benchCert(), seed: o.seed ?? 1, ...(o.tlsShare !== undefined ? { tlsShare: o.tlsShare } : {}) }) : undefined;
     const background = gen ? gen.objects : [];
     const own = backends.flatMap((b, i) => serviceObjects(`be${i}`, [b]));
     const classObj = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: BENCH_CLASS }, spec: { controller: 'xgate.io/ingress-controller' } } as unknown as WatchedObject;

@@ -7,6 +7,7 @@
 //
 //   npm run build && node scripts/envoy-at-scale.mjs [settings=both] [workers=1] [ingresses=10000] [clusterStats=all] [additions=6]
 //
+// TLS_SHARE=0.2 in the environment: that share of the Ingresses has TLS (default 0.5).
 // settings: `both` (the bootstrap as it is), `stats` (deferred stats only), `clusters`
 // (deferred cluster creation only), `none` (neither).
 import { readFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const gw = await startGateway({
   envoyConcurrency: Number(workersArg),
   configureEnvoy,
   ...(clusterStats !== 'all' ? { clusterStats } : {}),
+  ...(process.env.TLS_SHARE ? { tlsShare: Number(process.env.TLS_SHARE) } : {}),
 });
 const client = pool(gw.httpPort, 1);
 try {
