@@ -24,7 +24,7 @@ export const b2NewHost: Benchmark = {
       let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
       const p = (gwPort: number) => pool(gwPort, 1);
       try {
-        gw = await startGateway({ n, routeShards: ctx.routeShards, log: ctx.log, seed: ctx.seed ?? 1 });
+        gw = await startGateway({ n, routeShards: ctx.routeShards, log: ctx.log, seed: ctx.seed ?? 1, envoyConcurrency: ctx.envoyWorkers ?? 1 });
         const client = p(gw.httpPort);
         const samples: number[] = [];
         const buildMs: number[] = [];
@@ -60,7 +60,7 @@ export const b2NewHost: Benchmark = {
       }
     }
     return {
-      parameters: { sizes, repeats, routeShards: ctx.routeShards ?? 1, path: 'Store.upsert (informer event) → debounce 20 ms → build → ADS → Envoy RDS → 200 from the backend', poll: 'one keep-alive connection, a request every ~2 ms' },
+      parameters: { sizes, repeats, routeShards: ctx.routeShards ?? 1, envoyWorkers: ctx.envoyWorkers ?? 1, path: 'Store.upsert (informer event) → debounce 20 ms → build → ADS → Envoy RDS → 200 from the backend', poll: 'one keep-alive connection, a request every ~2 ms' },
       targets: B2_TARGET,
       results,
       errors,

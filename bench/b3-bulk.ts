@@ -53,7 +53,7 @@ export const b3: Benchmark = {
     const samples: Record<string, unknown>[] = [];
     let gw: Gateway | undefined;
     try {
-      gw = await startGateway({ n: 0, backends: 4, routeShards: ctx.routeShards, log: ctx.log });
+      gw = await startGateway({ n: 0, backends: 4, routeShards: ctx.routeShards, log: ctx.log, envoyConcurrency: ctx.envoyWorkers ?? 1 });
       for (let r = 0; r < repeats; r++) {
         const objs = Array.from({ length: count }, (_, i) => ingress(`b3-${r}-${i}`, [`b3-${r}-${i}.example.com`], `be${i % 4}`, { paths: ['/', '/api', '/static'] }));
         const hosts = objs.map((o) => `${o.metadata.name}.example.com`);
@@ -78,7 +78,7 @@ export const b3: Benchmark = {
     const all = samples.map((s) => s['allAnswerMs'] as number);
     const st = stats(all);
     return {
-      parameters: { ingresses: count, routeShards: ctx.routeShards ?? 1, repeats, hostsPerIngress: 1, pathsPerIngress: 3, backends: 4, apply: 'one Store.upsert per Ingress in one tick', probe: '32 keep-alive connections sweep the hosts not answered yet' },
+      parameters: { ingresses: count, routeShards: ctx.routeShards ?? 1, envoyWorkers: ctx.envoyWorkers ?? 1, repeats, hostsPerIngress: 1, pathsPerIngress: 3, backends: 4, apply: 'one Store.upsert per Ingress in one tick', probe: '32 keep-alive connections sweep the hosts not answered yet' },
       targets: B3_TARGET,
       results: { samples, allAnswerMs: all, ...st },
       errors,

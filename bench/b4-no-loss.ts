@@ -33,7 +33,7 @@ export const b4: Benchmark = {
     let closedDuringRun = 0;
     let elapsedMs = 0;
     try {
-      gw = await startGateway({ n, backends: 3, routeShards: ctx.routeShards, log: ctx.log, seed: ctx.seed ?? 1, envoyConcurrency: 1 });
+      gw = await startGateway({ n, backends: 3, routeShards: ctx.routeShards, log: ctx.log, seed: ctx.seed ?? 1, envoyConcurrency: ctx.envoyWorkers ?? 1 });
       const [b0, b1, b2] = gw.backends;
       const base = ingress('b4', [HOST], 'be0', { paths: ['/'] });
       const built = gw.nextBuild();
@@ -126,7 +126,7 @@ export const b4: Benchmark = {
     }
     const rps = elapsedMs ? round((tally.requests / elapsedMs) * 1000, 0) : 0;
     return {
-      parameters: { changes, routeShards: ctx.routeShards ?? 1, backgroundIngresses: n, loadConnections, idleConnections, changeIntervalMs, changeMix: 'cycled: loaded route path edit, loaded host header-canary on/off (real backend), unrelated Ingress add (remove beyond 20), loaded Service endpoints 2 ↔ 3 backends' },
+      parameters: { changes, routeShards: ctx.routeShards ?? 1, envoyWorkers: ctx.envoyWorkers ?? 1, backgroundIngresses: n, loadConnections, idleConnections, changeIntervalMs, changeMix: 'cycled: loaded route path edit, loaded host header-canary on/off (real backend), unrelated Ingress add (remove beyond 20), loaded Service endpoints 2 ↔ 3 backends' },
       targets: { non2xx: 0, connectionResets: 0 },
       results: { elapsedMs: round(elapsedMs, 0), requestsPerSecond: rps, load: tally, idle: idleTally, connectionsClosedDuringRun: closedDuringRun, disconnectEventsInclClose: disconnects, changes: changeLog },
       errors,

@@ -50,7 +50,7 @@ export const b6: Benchmark = {
     let results: Record<string, unknown> = {};
     let summary = '';
     try {
-      gw = await startGateway({ n, routeShards: ctx.routeShards, log: ctx.log, seed: ctx.seed ?? 1 });
+      gw = await startGateway({ n, routeShards: ctx.routeShards, log: ctx.log, seed: ctx.seed ?? 1, envoyConcurrency: ctx.envoyWorkers ?? 1 });
       const services = new Map<string, Service>();
       for (const o of gw.background) if (o.kind === 'Service') services.set(`${o.metadata.namespace}/${o.metadata.name}`, o);
       // Only slices of Services that some cluster uses (a Service no Ingress names has no EDS resource).
@@ -144,6 +144,6 @@ export const b6: Benchmark = {
       client?.close();
       await gw?.close();
     }
-    return { parameters: { ingresses: n, routeShards: ctx.routeShards ?? 1, seconds, rate, change: 'one endpoint of one EndpointSlice (of a Service some cluster uses) gets a new address (a pod replaced; resourceVersion bumped)', measure: 'delta ADS client subscribed to EDS (wildcard), in the control plane process' }, targets: B6_TARGET, results, errors, summary };
+    return { parameters: { ingresses: n, routeShards: ctx.routeShards ?? 1, envoyWorkers: ctx.envoyWorkers ?? 1, seconds, rate, change: 'one endpoint of one EndpointSlice (of a Service some cluster uses) gets a new address (a pod replaced; resourceVersion bumped)', measure: 'delta ADS client subscribed to EDS (wildcard), in the control plane process' }, targets: B6_TARGET, results, errors, summary };
   },
 };

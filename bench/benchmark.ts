@@ -11,6 +11,8 @@ export interface BenchContext {
   readonly seed?: number;
   /** --route-shards: the control plane's route shards (translate/route-shards.ts); unset: one route configuration. */
   readonly routeShards?: number;
+  /** --envoy-workers: worker threads of the gateway Envoy in B2, B3, B4 and B6 (default 1; the Helm chart runs 2). */
+  readonly envoyWorkers?: number;
   /** --envoys: real Envoys beside B5's lightweight clients (default 2; 1 in quick mode). */
   readonly envoys?: number;
   /** --proxyless: B1 also builds the proxyless gRPC group (the Controller builds it once a proxyless client connects). */

@@ -9,6 +9,7 @@
 //   --seed 1
 //   --route-shards N        the control plane splits the HTTP hosts over N route configurations
 //   --envoys N              B5: real Envoys beside the lightweight clients (default 2; 1 with --quick)
+//   --envoy-workers N       B2, B3, B4, B6: the gateway Envoy's worker threads (default 1; the Helm chart runs 2)
 //   --proxyless             B1: also build the proxyless gRPC group (built once a proxyless client connects)
 //   --profile               also write CPU profiles (.cpuprofile) of the measured sections
 //   --out DIR               where reports go (default bench/results)
@@ -31,7 +32,7 @@ import { environment, resultsDir, speedProbe, writeReport } from './report.js';
 
 export const BENCHMARKS: readonly Benchmark[] = [b1, b2NewHost, b2Weight, b3, b4, b5, b6, b7];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--route-shards N] [--envoys N] [--proxyless] [--profile] [--out DIR]
+const USAGE = `usage: npm run bench -- [--quick] [--only b1[,…]] [--n N[,N…]] [--repeats R] [--incremental-repeats R] [--seed S] [--route-shards N] [--envoys N] [--envoy-workers N] [--proxyless] [--profile] [--out DIR]
 benchmarks: ${BENCHMARKS.map((b) => `${b.id} (${b.title})`).join('; ')}`;
 
 function positiveInts(s: string, flag: string): number[] {
@@ -60,6 +61,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'route-shards': { type: 'string' },
       proxyless: { type: 'boolean', default: false },
       envoys: { type: 'string' },
+      'envoy-workers': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -89,6 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(values['route-shards'] ? { routeShards: positiveInts(values['route-shards'], '--route-shards')[0]! } : {}),
     ...(values.proxyless ? { proxyless: true } : {}),
     ...(values.envoys !== undefined ? { envoys: nonNegativeInt(values.envoys, '--envoys') } : {}),
+    ...(values['envoy-workers'] ? { envoyWorkers: positiveInts(values['envoy-workers'], '--envoy-workers')[0]! } : {}),
     log,
   };
 
