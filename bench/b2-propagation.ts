@@ -13,7 +13,6 @@
 // new weight (±40 points apart, so a batch cannot be mistaken). The timing resolution is
 // one batch (reported as `batchMs`).
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -25,21 +24,11 @@ import { startEnvoy } from '../envoy/runner.js';
 import { startBackend } from '../scripts/example-backend.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
 import { Traffic, share } from './b2-traffic.js';
+import { freePorts } from './gateway.js';
 import { round, stats, table } from './report.js';
 
 const N_PREFIX = 'nginx.ingress.kubernetes.io/';
 const HOST = 'b2-canary.example.com';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function ingress(name: string, host: string, service: string, annotations: Record<string, string> = {}): Record<string, unknown> {
   return {
@@ -92,7 +81,7 @@ export const b2: Benchmark = {
         write('10-background.yaml', Array.from({ length: n }, (_, i) => ingress(`bg-${i}`, `bg-${i}.example.com`, 'web')));
         let weight = 10;
         write('20-canary.yaml', [canary(weight)]);
-        const [httpPort, httpsPort, xdsPort] = [await freePort(), await freePort(), await freePort()];
+        const [httpPort, httpsPort, xdsPort] = (await freePorts(3)) as [number, number, number];
         cp = await startControlPlane(
           {
             manifests: dir,

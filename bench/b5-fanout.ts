@@ -23,7 +23,7 @@ import { ENDPOINT, ROUTE } from '../control-plane/src/xds/type-urls.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
 import { FleetClient, RawFleetClient, subscriptionFor, type AdsFleetClient } from './ads-fleet.js';
 import { benchCert } from './cert.js';
-import { freePort } from './gateway.js';
+import { freePorts } from './gateway.js';
 import { BENCH_CLASS, generate } from './generate.js';
 import { percentile } from './probe.js';
 import { summarize, type Category, type CpuProfile, type ProfileSummary } from './profile.js';
@@ -38,11 +38,11 @@ interface ControlPlaneProcess {
   readonly exited: Promise<void>;
 }
 
-function startChild(dir: string, xdsPort: number, adminPort: number, httpPort: number, profile?: { dir: string; name: string }, routeShards?: number): ControlPlaneProcess {
+function startChild(dir: string, xdsPort: number, adminPort: number, httpPort: number, httpsPort: number, profile?: { dir: string; name: string }, routeShards?: number): ControlPlaneProcess {
   const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', profile.name] : [];
   const child = spawn(
     process.execPath,
-    [...nodeArgs, path.join(repoRoot(), 'bin', 'xgate.js'), 'serve', '--manifests', dir, '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--https-port', String(httpPort + 1), '--bind-address', '127.0.0.1', '--log-level', 'warn', ...(routeShards && routeShards > 1 ? ['--route-shards', String(routeShards)] : [])],
+    [...nodeArgs, path.join(repoRoot(), 'bin', 'xgate.js'), 'serve', '--manifests', dir, '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--https-port', String(httpsPort), '--bind-address', '127.0.0.1', '--log-level', 'warn', ...(routeShards && routeShards > 1 ? ['--route-shards', String(routeShards)] : [])],
     { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env } },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -72,7 +72,10 @@ async function waitAllAcked(adminPort: number, nodeIds: readonly string[], timeo
     const list = r.status === 200 ? ((JSON.parse(r.text) as { proxies: Status[] }).proxies ?? []) : [];
     const mine = list.filter((p) => nodeIds.includes(p.nodeId));
     if (mine.length === nodeIds.length && mine.every((p) => Object.values(p.types).every((t) => !t.sent || t.acked?.version === t.sent.version))) return;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`proxies ${nodeIds.join(', ')}: responses still unACKed after ${timeoutMs} ms`);
+    if (performance.now() - t0 > timeoutMs) {
+      const pending = mine.flatMap((p) => Object.entries(p.types).filter(([, t]) => t.sent && t.acked?.version !== t.sent.version).map(([type, t]) => `${p.nodeId} ${type}: ${JSON.stringify(t)}`));
+      throw new Error(`proxies ${nodeIds.join(', ')}: responses still unACKed after ${timeoutMs} ms (${mine.length} of ${nodeIds.length} connected; ${pending.join('; ')})`);
+    }
     await sleep(50);
   }
 }
@@ -298,10 +301,10 @@ export const b5: Benchmark = {
           let eps = 2;
           write('10-b5-ingress.yaml', [b5Ingress(extra)]);
           write('11-b5-endpoints.yaml', b5Endpoints(eps));
-          const [xdsPort, adminPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+          const [xdsPort, adminPort, httpPort, httpsPort] = (await freePorts(4)) as [number, number, number, number];
           const prof = (phase: string) => (ctx.profileDir ? { dir: ctx.profileDir, name: `b5-${mode}-M${m}-${phase}.cpuprofile` } : undefined);
           const windows: ProfileWindow[] = [];
-          let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, prof('run'), ctx.routeShards);
+          let cp: ControlPlaneProcess | undefined = startChild(dir, xdsPort, adminPort, httpPort, httpsPort, prof('run'), ctx.routeShards);
           const clients: AdsFleetClient[] = [];
           const envoys: RunningEnvoy[] = [];
           try {
@@ -396,7 +399,7 @@ export const b5: Benchmark = {
             await cp.exited;
             const tSpawn = performance.now();
             const shutdownMs = round(tSpawn - tKill, 0);
-            cp = startChild(dir, xdsPort, adminPort, httpPort, prof('restarted'), ctx.routeShards);
+            cp = startChild(dir, xdsPort, adminPort, httpPort, httpsPort, prof('restarted'), ctx.routeShards);
             await waitReady(adminPort);
             const readyMs = round(performance.now() - tSpawn, 0);
             await allHave((c, ) => c.streams > streamsBefore[clients.indexOf(c)]!, 60_000, 'reconnect');

@@ -24,7 +24,7 @@ import { startControlPlane } from '../control-plane/src/serve.js';
 import { WATCHED_KINDS } from '../control-plane/src/sources/k8s-types.js';
 import type { Benchmark, BenchContext, BenchOutcome } from './benchmark.js';
 import { benchCert } from './cert.js';
-import { freePort } from './gateway.js';
+import { freePorts } from './gateway.js';
 import { BENCH_CLASS, generate } from './generate.js';
 import { table } from './report.js';
 import { repoRoot } from '../envoy/binary.js';
@@ -139,9 +139,9 @@ async function child(sizes: number[], idleMaxMs: number, routeShards: number): P
   if (idleMaxMs > 0) observeGcs();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xgate-b7-'));
   writeFileSync(path.join(dir, '00-class.yaml'), `apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: ${BENCH_CLASS}}\nspec: {controller: xgate.io/ingress-controller}\n`);
-  const [xdsPort, httpPort] = [await freePort(), await freePort()];
+  const [xdsPort, httpPort, httpsPort] = (await freePorts(3)) as [number, number, number];
   const cp = await startControlPlane(
-    { manifests: dir, xds: { host: '127.0.0.1', port: xdsPort }, admin: { host: '127.0.0.1', port: 0 }, pipeline: { ...DEFAULT_PIPELINE_OPTIONS, ...(routeShards > 1 ? { routeShards } : {}), bindAddress: '127.0.0.1', httpPort, httpsPort: httpPort + 1 }, logLevel: 'warn', debounceMs: 20, maxDelayMs: 500 },
+    { manifests: dir, xds: { host: '127.0.0.1', port: xdsPort }, admin: { host: '127.0.0.1', port: 0 }, pipeline: { ...DEFAULT_PIPELINE_OPTIONS, ...(routeShards > 1 ? { routeShards } : {}), bindAddress: '127.0.0.1', httpPort, httpsPort }, logLevel: 'warn', debounceMs: 20, maxDelayMs: 500 },
     silentLogger(),
   );
   const cert = benchCert();

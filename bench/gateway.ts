@@ -5,7 +5,6 @@
 // to the Store, as the Kubernetes informers deliver them; the manifests folder never
 // changes after the start, so the file source never replaces what the benchmark put in.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -15,19 +14,11 @@ import { startControlPlane, type RunningControlPlane } from '../control-plane/sr
 import { WATCHED_KINDS, type WatchedObject } from '../control-plane/src/sources/k8s-types.js';
 import { startEnvoy, type ClusterStats, type RunningEnvoy } from '../envoy/runner.js';
 import { startBackend, type Backend } from '../scripts/example-backend.js';
+import { freePort, freePorts } from '../scripts/free-ports.js';
 import { benchCert } from './cert.js';
 import { BENCH_CLASS, generate } from './generate.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, freePorts };
 
 export const NS = 'bench-live';
 
@@ -112,7 +103,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const backendPort = await freePort();
     for (let i = 0; i < (o.backends ?? 2); i++) backends.push(await startBackend({ name: `be${i}`, host: `127.0.0.${2 + i}`, port: backendPort }));
     writeFileSync(path.join(dir, '00-class.yaml'), stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: BENCH_CLASS }, spec: { controller: 'xgate.io/ingress-controller' } }));
-    const [httpPort, httpsPort, xdsPort] = [await freePort(), await freePort(), await freePort()];
+    const [httpPort, httpsPort, xdsPort] = (await freePorts(3)) as [number, number, number];
     cp = await startControlPlane(
       {
         manifests: dir,
