@@ -65,13 +65,16 @@ async function admin(adminPort: number, p: string): Promise<{ status: number; te
  * so counters alone do not say the last change has reached them.
  */
 async function waitAllAcked(adminPort: number, nodeIds: readonly string[], timeoutMs = 30_000): Promise<void> {
-  type Status = { nodeId: string; types: Record<string, { sent?: { version: string }; acked?: { version: string } }> };
+  type Status = { nodeId: string; types: Record<string, { sent?: { version: string }; acked?: { version: string }; nack?: { version: string; message: string } }> };
   const t0 = performance.now();
   for (;;) {
     const r = await admin(adminPort, '/debug/proxies');
     const list = r.status === 200 ? ((JSON.parse(r.text) as { proxies: Status[] }).proxies ?? []) : [];
     const mine = list.filter((p) => nodeIds.includes(p.nodeId));
     if (mine.length === nodeIds.length && mine.every((p) => Object.values(p.types).every((t) => !t.sent || t.acked?.version === t.sent.version))) return;
+    // A NACK of what was sent last will not turn into an ACK: say so now.
+    const refused = mine.flatMap((p) => Object.entries(p.types).filter(([, t]) => t.sent && t.nack?.version === t.sent.version).map(([type, t]) => `${p.nodeId} ${type}: ${t.nack!.message.trim()}`));
+    if (refused.length) throw new Error(`proxies refused what the control plane sent: ${refused.join('; ')}`);
     if (performance.now() - t0 > timeoutMs) {
       const pending = mine.flatMap((p) => Object.entries(p.types).filter(([, t]) => t.sent && t.acked?.version !== t.sent.version).map(([type, t]) => `${p.nodeId} ${type}: ${JSON.stringify(t)}`));
       throw new Error(`proxies ${nodeIds.join(', ')}: responses still unACKed after ${timeoutMs} ms (${mine.length} of ${nodeIds.length} connected; ${pending.join('; ')})`);
