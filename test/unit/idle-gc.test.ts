@@ -78,4 +78,34 @@ describe('IdleCollector', () => {
     c.stop();
     w.stop();
   });
+
+  it('arms after a short build that grew the old generation enough since the last collection', async () => {
+    const msgs: string[] = [];
+    const logger = { info: (_o: object, m?: string) => msgs.push(m ?? '') };
+    const MiB = 1024 * 1024;
+    let old = 40 * MiB;
+    const c = new IdleCollector(20, logger, 0, 0.5, undefined, 40, undefined, { minBytes: 16 * MiB, ratio: 0.5, oldGenBytes: () => old });
+    // Grown, but less than half of 40 MiB: nothing.
+    old = 55 * MiB;
+    c.built(0.3);
+    await sleep(80);
+    expect(msgs).toEqual([]);
+    // 27 MiB over the baseline (≥ 16 MiB and ≥ 20 MiB): a short build arms both collections.
+    old = 67 * MiB;
+    c.built(0.3);
+    await sleep(150);
+    expect(msgs).toEqual(['idle after a full build: garbage collected', 'idle since the last collection: heap settled']);
+    // The baseline is now the size after the collections: the same size arms nothing.
+    c.built(0.3);
+    await sleep(100);
+    expect(msgs).toHaveLength(2);
+    // Without a growth trigger, only the build's time counts.
+    const none: string[] = [];
+    const n = new IdleCollector(20, { info: (_o: object, m?: string) => none.push(m ?? '') }, 0, 0.5, undefined, 0, undefined, undefined);
+    n.built(0.3);
+    await sleep(60);
+    expect(none).toEqual([]);
+    c.stop();
+    n.stop();
+  });
 });
